@@ -1,0 +1,2 @@
+//! The `buttons` command.
+fn main() {}

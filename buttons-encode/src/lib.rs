@@ -1,0 +1,1 @@
+//! buttons-encode: capability lands with its issue.

@@ -1,0 +1,1 @@
+//! buttons-exec: capability lands with its issue.

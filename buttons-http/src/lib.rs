@@ -1,0 +1,1 @@
+//! buttons-http: capability lands with its issue.

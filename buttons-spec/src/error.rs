@@ -1,0 +1,224 @@
+//! The crate's error type and the stable error codes shared by every crate.
+
+use serde::{Deserialize, Serialize};
+
+/// A stable, machine-readable error code.
+///
+/// These are the codes of the JSON envelope (`{"ok": false, "error": {"code": …}}`)
+/// that agents and scripts match on. Every crate's `Error::code()` returns one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// A button (or battery, or record) does not exist.
+    NotFound,
+    /// A required argument was not supplied.
+    MissingArg,
+    /// Input was rejected: a bad name, argument, flag, URL or spec.
+    ValidationError,
+    /// The press ran out of time.
+    Timeout,
+    /// The script failed, or the HTTP request failed or was refused.
+    ScriptError,
+    /// The interpreter for the button's runtime is not installed.
+    RuntimeMissing,
+    /// A prompt button's text could not be read.
+    PromptError,
+    /// Anything else: an I/O failure or a broken invariant.
+    InternalError,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire, e.g. `"MISSING_ARG"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotFound => "NOT_FOUND",
+            Self::MissingArg => "MISSING_ARG",
+            Self::ValidationError => "VALIDATION_ERROR",
+            Self::Timeout => "TIMEOUT",
+            Self::ScriptError => "SCRIPT_ERROR",
+            Self::RuntimeMissing => "RUNTIME_MISSING",
+            Self::PromptError => "PROMPT_ERROR",
+            Self::InternalError => "INTERNAL_ERROR",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything that can go wrong while parsing or validating a button spec or its input.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A button name is not acceptable.
+    #[error("invalid button name {name:?}: {reason}")]
+    InvalidName {
+        /// The name as given.
+        name: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A button name is one of the CLI's command names.
+    #[error("button name {name:?} is reserved (it is a buttons command)")]
+    ReservedName {
+        /// The reserved name.
+        name: String,
+    },
+    /// An argument definition (`name:type:required|optional[:a|b]`) is malformed.
+    #[error("invalid argument definition {definition:?}: {reason}")]
+    InvalidArgDef {
+        /// The definition as given.
+        definition: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// Two argument definitions share a name.
+    #[error("argument {name:?} is defined twice")]
+    DuplicateArg {
+        /// The duplicated name.
+        name: String,
+    },
+    /// Two argument names map to the same `BUTTONS_ARG_*` variable.
+    #[error("arguments {first:?} and {second:?} both map to the environment variable {env_var}")]
+    ArgEnvCollision {
+        /// The first argument.
+        first: String,
+        /// The second argument.
+        second: String,
+        /// The shared variable name.
+        env_var: String,
+    },
+    /// A `--arg` value is not of the form `key=value`.
+    #[error("malformed argument {given:?}: expected key=value")]
+    MalformedArg {
+        /// What was given.
+        given: String,
+    },
+    /// A required argument was not supplied at press time.
+    #[error("missing required argument {name:?}")]
+    MissingArg {
+        /// The missing argument's name.
+        name: String,
+    },
+    /// An argument was supplied that the button does not declare.
+    #[error("unknown argument {name:?}")]
+    UnknownArg {
+        /// The supplied name.
+        name: String,
+        /// The names the button declares.
+        declared: Vec<String>,
+    },
+    /// An argument was supplied twice.
+    #[error("argument {name:?} was given more than once")]
+    RepeatedArg {
+        /// The repeated name.
+        name: String,
+    },
+    /// An argument value does not fit its declared type.
+    #[error("invalid value {value:?} for argument {name:?}: {reason}")]
+    InvalidArgValue {
+        /// The argument's name.
+        name: String,
+        /// The value as given.
+        value: String,
+        /// What was expected.
+        reason: String,
+    },
+    /// A size such as `10M` could not be parsed or is out of range.
+    #[error("invalid size {given:?}: {reason}")]
+    InvalidSize {
+        /// What was given.
+        given: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A URL template is not acceptable for an HTTP button.
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL template as given.
+        url: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A runtime name is not one of `shell`, `bash`, `python`, `node`, `prompt`.
+    #[error("unsupported runtime {runtime:?}")]
+    InvalidRuntime {
+        /// The runtime as given.
+        runtime: String,
+    },
+    /// A timeout is zero or not a number.
+    #[error("invalid timeout {given:?}: expected a positive number of seconds")]
+    InvalidTimeout {
+        /// What was given.
+        given: String,
+    },
+    /// A `button.json` uses a schema version this build does not understand.
+    #[error(
+        "button.json has schema_version {version}, newer than this build understands (at most 2)"
+    )]
+    UnsupportedSchema {
+        /// The version found.
+        version: u64,
+    },
+    /// A `button.json` is not valid JSON or does not have the expected shape.
+    #[error("button.json is not valid")]
+    Json(#[source] serde_json::Error),
+}
+
+impl Error {
+    /// The stable code for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::MissingArg { .. } => ErrorCode::MissingArg,
+            _ => ErrorCode::ValidationError,
+        }
+    }
+
+    /// A sentence naming the fix, when there is one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::InvalidName { .. } => Some(
+                "use lowercase letters, digits and '-' (at most 128 characters), e.g. 'deploy-site'"
+                    .to_owned(),
+            ),
+            Self::ReservedName { name } => Some(format!("pick another name, e.g. '{name}-button'")),
+            Self::InvalidArgDef { .. } => Some(
+                "write arguments as name:type:required|optional, types string|int|bool|enum, enums with a fourth part a|b|c"
+                    .to_owned(),
+            ),
+            Self::DuplicateArg { .. } | Self::ArgEnvCollision { .. } => {
+                Some("give each argument a distinct name".to_owned())
+            }
+            Self::MalformedArg { .. } => Some("pass arguments as --arg key=value".to_owned()),
+            Self::MissingArg { name } => Some(format!("pass it with --arg {name}=VALUE")),
+            Self::UnknownArg { declared, .. } => Some(if declared.is_empty() {
+                "this button takes no arguments".to_owned()
+            } else {
+                format!("this button takes: {}", declared.join(", "))
+            }),
+            Self::RepeatedArg { .. } => Some("pass each argument once".to_owned()),
+            Self::InvalidSize { .. } => {
+                Some("use a positive size such as 1024, 10K, 10M or 1G (at most 2G)".to_owned())
+            }
+            Self::InvalidUrl { .. } => Some(
+                "use http:// or https:// with a literal host; {{arg}} placeholders belong in the path, query or fragment, credentials in --header"
+                    .to_owned(),
+            ),
+            Self::InvalidRuntime { .. } => {
+                Some("use one of: shell, bash, python, node, prompt".to_owned())
+            }
+            Self::InvalidTimeout { .. } => Some("e.g. --timeout 30".to_owned()),
+            Self::UnsupportedSchema { .. } => {
+                Some("upgrade buttons to read this button".to_owned())
+            }
+            Self::InvalidArgValue { .. } | Self::Json(_) => None,
+        }
+    }
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

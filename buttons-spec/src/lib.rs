@@ -1,0 +1,54 @@
+//! The `button.json` model of Buttons and every rule about what a button may be.
+//!
+//! This crate owns button names, argument definitions and press-time argument
+//! validation, the `BUTTONS_ARG_*` mapping, size parsing, the host lock of HTTP
+//! URL templates, the press result and run record types, and the stable
+//! [`ErrorCode`]s every other crate reports. It performs no I/O: reading and
+//! writing files is `buttons-store`'s job, running buttons `buttons-exec`'s,
+//! encoding templates `buttons-encode`'s.
+//!
+//! # Example
+//!
+//! ```
+//! use buttons_spec::{ArgDef, Args, ErrorCode};
+//!
+//! let defs = vec![ArgDef::parse("city:string:required")?, ArgDef::parse("days:int:optional")?];
+//! buttons_spec::validate_arg_defs(&defs)?;
+//!
+//! let (key, value) = buttons_spec::split_press_arg("city=Paris")?;
+//! let args = Args::validate(&defs, [(key, value)])?;
+//! assert_eq!(args.get("city").unwrap().as_str(), "Paris");
+//!
+//! let err = Args::validate(&defs, [("days", "2")]).unwrap_err();
+//! assert_eq!(err.code(), ErrorCode::MissingArg);
+//! # Ok::<(), buttons_spec::Error>(())
+//! ```
+#![warn(missing_docs)]
+#![warn(clippy::unwrap_used)]
+
+mod args;
+mod button;
+mod error;
+mod host_lock;
+mod name;
+mod result;
+mod size;
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
+pub use args::{
+    ARG_ENV_PREFIX, ArgDef, ArgType, ArgValue, Args, arg_env_var, parse_bool, split_press_arg,
+    validate_arg_defs,
+};
+pub use button::{
+    Button, ButtonKind, DEFAULT_TIMEOUT_SECONDS, FollowRedirects, MAX_SCHEMA_VERSION, Runtime,
+    SCHEMA_VERSION, parse_timeout,
+};
+pub use error::{Error, ErrorCode, Result};
+pub use host_lock::{HostLock, lock_url_template};
+pub use jiff::Timestamp;
+pub use name::{ButtonName, MAX_NAME_LEN, RESERVED_NAMES, slugify};
+pub use result::{OUTPUT_CAP, PressResult, RunRecord, Status, TRUNCATED_MARKER, cap_output};
+pub use size::{DEFAULT_MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES_CEILING, parse_size};

@@ -1,0 +1,1 @@
+//! buttons-store: capability lands with its issue.
