@@ -156,6 +156,14 @@ pub enum Error {
         /// What was given.
         given: String,
     },
+    /// A battery key is not `[A-Z][A-Z0-9_]*`.
+    #[error(
+        "invalid battery key {key:?}: keys are uppercase letters, digits and '_', starting with a letter"
+    )]
+    InvalidBatteryKey {
+        /// The key as given.
+        key: String,
+    },
     /// A `button.json` uses a schema version this build does not understand.
     #[error(
         "button.json has schema_version {version}, newer than this build understands (at most 2)"
@@ -214,6 +222,9 @@ impl Error {
             Self::InvalidTimeout { .. } => Some("e.g. --timeout 30".to_owned()),
             Self::UnsupportedSchema { .. } => {
                 Some("upgrade buttons to read this button".to_owned())
+            }
+            Self::InvalidBatteryKey { key } => {
+                Some(format!("e.g. {}", key.to_ascii_uppercase().replace(['-', ' ', '.'], "_")))
             }
             Self::InvalidArgValue { .. } | Self::Json(_) => None,
         }

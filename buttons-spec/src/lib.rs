@@ -27,6 +27,7 @@
 #![warn(clippy::unwrap_used)]
 
 mod args;
+mod batteries;
 mod button;
 mod error;
 mod host_lock;
@@ -42,6 +43,7 @@ pub use args::{
     ARG_ENV_PREFIX, ArgDef, ArgType, ArgValue, Args, arg_env_var, parse_bool, split_press_arg,
     validate_arg_defs,
 };
+pub use batteries::{BATTERY_ENV_PREFIX, Batteries, validate_battery_key};
 pub use button::{
     Button, ButtonKind, DEFAULT_TIMEOUT_SECONDS, FollowRedirects, MAX_SCHEMA_VERSION, Runtime,
     SCHEMA_VERSION, parse_timeout,
