@@ -1,0 +1,3 @@
+//! Property tests of buttons-spec.
+
+mod properties;
