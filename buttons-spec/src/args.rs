@@ -214,6 +214,49 @@ pub fn arg_env_var(name: &str) -> String {
     var
 }
 
+fn json_type_name(ty: ArgType) -> &'static str {
+    match ty {
+        ArgType::Int => "integer",
+        ArgType::Bool => "boolean",
+        ArgType::String | ArgType::Enum => "string",
+    }
+}
+
+/// The JSON Schema (draft 2020-12 subset) of an argument list, as an MCP
+/// tool's `inputSchema`: an object with one property per argument (`string`,
+/// `integer`, `boolean`, or `string` with `enum`), the `required` list and
+/// `additionalProperties: false`.
+///
+/// ```
+/// use buttons_spec::ArgDef;
+/// let schema = buttons_spec::input_schema(&[ArgDef::parse("env:enum:required:dev|prod")?]);
+/// assert_eq!(schema["properties"]["env"]["enum"], serde_json::json!(["dev", "prod"]));
+/// assert_eq!(schema["required"], serde_json::json!(["env"]));
+/// # Ok::<(), buttons_spec::Error>(())
+/// ```
+pub fn input_schema(defs: &[ArgDef]) -> serde_json::Value {
+    let mut properties = serde_json::Map::new();
+    for def in defs {
+        let mut prop = serde_json::Map::new();
+        prop.insert("type".into(), json_type_name(def.arg_type).into());
+        if def.arg_type == ArgType::Enum {
+            prop.insert("enum".into(), def.values.clone().into());
+        }
+        properties.insert(def.name.clone(), prop.into());
+    }
+    let required: Vec<&str> = defs
+        .iter()
+        .filter(|d| d.required)
+        .map(|d| d.name.as_str())
+        .collect();
+    serde_json::json!({
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
 /// Parses a boolean the way presses accept it: `true`/`false`/`1`/`0`, any case.
 pub fn parse_bool(value: &str) -> Option<bool> {
     if value.eq_ignore_ascii_case("true") || value == "1" {
@@ -372,6 +415,47 @@ impl Args {
         Ok(Self { values })
     }
 
+    /// Validates arguments that arrived as JSON values (an MCP tool call, say):
+    /// `string` and `enum` take JSON strings, `int` a JSON integer (or a string
+    /// holding one), `bool` a JSON boolean (or a string `bool` accepts). `null`
+    /// counts as absent. Then the same checks as [`Args::validate`].
+    ///
+    /// ```
+    /// use buttons_spec::{ArgDef, Args};
+    /// let defs = [ArgDef::parse("n:int:required")?, ArgDef::parse("loud:bool:optional")?];
+    /// let json = serde_json::json!({"n": 3, "loud": true});
+    /// let args = Args::validate_json(&defs, json.as_object().unwrap())?;
+    /// assert_eq!(args.get("n").unwrap().as_str(), "3");
+    /// assert!(Args::validate_json(&defs, serde_json::json!({"n": "x"}).as_object().unwrap()).is_err());
+    /// # Ok::<(), buttons_spec::Error>(())
+    /// ```
+    pub fn validate_json(
+        defs: &[ArgDef],
+        supplied: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self> {
+        use serde_json::Value;
+        let mut pairs = Vec::with_capacity(supplied.len());
+        for (name, value) in supplied {
+            let expected = defs.iter().find(|d| &d.name == name).map(|d| d.arg_type);
+            let text = match (expected, value) {
+                (_, Value::Null) => continue,
+                (_, Value::String(s)) => s.clone(),
+                (Some(ArgType::Int), Value::Number(n)) if n.is_i64() => n.to_string(),
+                (Some(ArgType::Bool), Value::Bool(b)) => b.to_string(),
+                (None, other) => other.to_string(),
+                (Some(ty), other) => {
+                    return Err(Error::InvalidArgValue {
+                        name: name.clone(),
+                        value: other.to_string(),
+                        reason: format!("expected a JSON {}", json_type_name(ty)),
+                    });
+                }
+            };
+            pairs.push((name.as_str(), text));
+        }
+        Self::validate(defs, pairs)
+    }
+
     /// The value of an argument, if supplied.
     pub fn get(&self, name: &str) -> Option<&ArgValue> {
         self.values.get(name)
@@ -470,6 +554,48 @@ mod tests {
         assert!(e.hint().unwrap().contains("n, flag, env"));
         let e = Args::validate(&defs, [("n", "1"), ("n", "2")]).unwrap_err();
         assert!(matches!(e, Error::RepeatedArg { .. }));
+    }
+
+    #[test]
+    fn json_values() {
+        let defs = [
+            ArgDef::parse("n:int:required").unwrap(),
+            ArgDef::parse("b:bool:optional").unwrap(),
+            ArgDef::parse("s:string:optional").unwrap(),
+        ];
+        let ok = |v: serde_json::Value| Args::validate_json(&defs, v.as_object().unwrap());
+        // `null` counts as absent, even for a name the button does not declare.
+        assert!(ok(serde_json::json!({"n": 1, "unused": null})).is_ok());
+        let args = ok(serde_json::json!({"n": -4, "b": false, "s": "x"})).unwrap();
+        assert_eq!(args.get("n").unwrap().to_json(), serde_json::json!(-4));
+        assert_eq!(args.get("b").unwrap().as_str(), "false");
+        assert!(ok(serde_json::json!({"n": "7"})).is_ok());
+        assert!(
+            ok(serde_json::json!({"n": null})).unwrap_err().code() == crate::ErrorCode::MissingArg
+        );
+        for bad in [
+            serde_json::json!({"n": 1.5}),
+            serde_json::json!({"n": true}),
+            serde_json::json!({"n": 1, "b": 1}),
+            serde_json::json!({"n": 1, "s": 5}),
+            serde_json::json!({"n": 1, "zzz": "x"}),
+        ] {
+            let e = ok(bad.clone()).unwrap_err();
+            assert_eq!(e.code(), crate::ErrorCode::ValidationError, "{bad}");
+        }
+    }
+
+    #[test]
+    fn schema() {
+        let defs = [
+            ArgDef::parse("n:int:required").unwrap(),
+            ArgDef::parse("b:bool:optional").unwrap(),
+        ];
+        let s = input_schema(&defs);
+        assert_eq!(s["properties"]["n"]["type"], "integer");
+        assert_eq!(s["properties"]["b"]["type"], "boolean");
+        assert_eq!(s["required"], serde_json::json!(["n"]));
+        assert_eq!(s["additionalProperties"], false);
     }
 
     #[test]

@@ -40,8 +40,8 @@ mod size;
 pub struct ReadmeDoctests;
 
 pub use args::{
-    ARG_ENV_PREFIX, ArgDef, ArgType, ArgValue, Args, arg_env_var, parse_bool, split_press_arg,
-    validate_arg_defs,
+    ARG_ENV_PREFIX, ArgDef, ArgType, ArgValue, Args, arg_env_var, input_schema, parse_bool,
+    split_press_arg, validate_arg_defs,
 };
 pub use batteries::{BATTERY_ENV_PREFIX, Batteries, validate_battery_key};
 pub use button::{
