@@ -1,1 +1,52 @@
-//! buttons-store: capability lands with its issue.
+//! The on-disk data directory of Buttons.
+//!
+//! This crate owns where the data directory is ([`Location`]), its set-up
+//! ([`Store::init`]), button folders (create, list, load, save, delete),
+//! batteries (local over global) and run records (atomic, unique,
+//! time-sortable, pruned to [`MAX_RECORDS`]). It keeps the directory private:
+//! every directory 0700 and every file 0600 (code 0700) whatever the umask,
+//! a pre-existing data directory tightened or refused, and no write through a
+//! symbolic link. It runs nothing (that is `buttons-exec`) and prints nothing
+//! (that is the `buttons` CLI).
+//!
+//! # Example
+//!
+//! ```
+//! use buttons_spec::{ButtonName, PressResult, RunRecord, Timestamp};
+//! use buttons_store::{CodeSource, NewButton, Store};
+//!
+//! let tmp = tempfile::tempdir()?;
+//! let store = Store::at(tmp.path())?;
+//! let name = ButtonName::new("hello")?;
+//! let button = buttons_spec::Button::new(&name, Timestamp::UNIX_EPOCH);
+//! store.create(NewButton { button, code: CodeSource::Scaffold, prompt: None })?;
+//!
+//! let result = PressResult::new("hello", Timestamp::UNIX_EPOCH);
+//! store.write_record(&name, &RunRecord::from_result(&result, Timestamp::UNIX_EPOCH))?;
+//! assert_eq!(store.records(Some(&name), 20)?.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
+#![warn(clippy::unwrap_used)]
+
+mod batteries;
+mod buttons;
+mod error;
+mod location;
+mod private_fs;
+mod records;
+mod store;
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
+pub use batteries::{BATTERIES_FILE, Scope};
+pub use buttons::{
+    AGENTS_FILE, CodeSource, Listed, MAX_CODE_BYTES, NewButton, PRESSED_DIR, SCAFFOLD_MARKER,
+    SPEC_FILE,
+};
+pub use error::{Error, Result};
+pub use location::{DATA_DIR_NAME, Location, Source};
+pub use records::{MAX_RECORDS, StoredRecord, record_stem};
+pub use store::{BUTTONS_DIR, GITIGNORE_LINES, InitReport, Notice, RootCheck, Store, check_root};

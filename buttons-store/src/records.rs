@@ -1,0 +1,209 @@
+//! Run records: one JSON file per press in `buttons/<name>/pressed/`.
+
+use std::fs::{self, OpenOptions};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use buttons_spec::{ButtonName, RunRecord, Timestamp};
+use nix::fcntl::OFlag;
+
+use crate::buttons::PRESSED_DIR;
+use crate::error::{Error, Result};
+use crate::private_fs::{self, FILE_MODE, TMP_PREFIX};
+use crate::store::{BUTTONS_DIR, Store};
+
+/// How many records a button keeps; older ones are pruned.
+pub const MAX_RECORDS: usize = 100;
+
+const LOCK_FILE: &str = ".lock";
+const RECORD_EXT: &str = ".json";
+const PROGRESS_EXT: &str = ".jsonl";
+/// Temporary files older than this were left by a writer that died.
+const STALE_TMP: Duration = Duration::from_secs(600);
+
+/// A run record with the button it belongs to and its file.
+#[derive(Debug, Clone)]
+pub struct StoredRecord {
+    /// The button.
+    pub button: String,
+    /// The record file.
+    pub path: PathBuf,
+    /// The record.
+    pub record: RunRecord,
+}
+
+/// A unique, time-sortable file stem: `2026-04-10T14-32-11.123456789Z-<pid>-<n>`.
+/// The timestamp orders records; pid and a per-process counter make
+/// simultaneous presses distinct.
+pub fn record_stem(at: Timestamp) -> String {
+    format!(
+        "{}.{:09}Z-{}",
+        at.strftime("%Y-%m-%dT%H-%M-%S"),
+        at.subsec_nanosecond(),
+        private_fs::unique_suffix()
+    )
+}
+
+fn is_record_name(name: &str) -> bool {
+    !name.starts_with('.') && name.ends_with(RECORD_EXT)
+}
+
+impl Store {
+    fn pressed_dir(&self, name: &ButtonName) -> PathBuf {
+        self.button_dir(name).join(PRESSED_DIR)
+    }
+
+    /// Makes sure `pressed/` exists as a private, real directory (never a link).
+    fn ensure_pressed(&self, name: &ButtonName) -> Result<PathBuf> {
+        if fs::symlink_metadata(self.button_dir(name)).is_err() {
+            return Err(Error::NotFound {
+                name: name.to_string(),
+            });
+        }
+        private_fs::ensure_dirs(&self.root, &[BUTTONS_DIR, name.as_str(), PRESSED_DIR])
+    }
+
+    /// Creates the empty per-press progress file (`pressed/<stem>.jsonl`,
+    /// 0600) that a script may append JSON lines to through
+    /// `BUTTONS_PROGRESS_PATH`.
+    pub fn create_progress_file(
+        &self,
+        name: &ButtonName,
+        started_at: Timestamp,
+    ) -> Result<PathBuf> {
+        let dir = self.ensure_pressed(name)?;
+        let path = dir.join(format!("{}{PROGRESS_EXT}", record_stem(started_at)));
+        private_fs::create_file(&path, b"", FILE_MODE)?;
+        Ok(path)
+    }
+
+    /// Writes a run record atomically (temporary file in `pressed/`, fsync,
+    /// rename, fsync of the folder) under a unique, time-sortable name, then
+    /// prunes the button's records to [`MAX_RECORDS`]. Safe under concurrent
+    /// writers: N presses leave N records (up to the limit).
+    pub fn write_record(&self, name: &ButtonName, record: &RunRecord) -> Result<PathBuf> {
+        let dir = self.ensure_pressed(name)?;
+        let mut json = serde_json::to_string_pretty(record).expect("a RunRecord always serializes");
+        json.push('\n');
+        let file = format!("{}{RECORD_EXT}", record_stem(record.started_at));
+        let path = private_fs::write_atomic(&dir, &file, json.as_bytes(), FILE_MODE, true)?;
+        self.prune(&dir)?;
+        Ok(path)
+    }
+
+    /// Removes the oldest records (and progress files) beyond [`MAX_RECORDS`],
+    /// and temporary files left by writers that died, holding an exclusive
+    /// lock on `pressed/.lock` so concurrent pruners never race.
+    fn prune(&self, dir: &Path) -> Result<()> {
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(FILE_MODE)
+            .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
+            .open(&lock_path)
+            .map_err(Error::io("open", &lock_path))?;
+        lock.lock().map_err(Error::io("lock", &lock_path))?;
+        let mut records = Vec::new();
+        let mut progress = Vec::new();
+        let now = SystemTime::now();
+        for entry in fs::read_dir(dir).map_err(Error::io("read", dir))? {
+            let entry = entry.map_err(Error::io("read", dir))?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if name.starts_with(TMP_PREFIX) {
+                let stale = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| now.duration_since(t).ok())
+                    .is_some_and(|age| age > STALE_TMP);
+                if stale {
+                    remove_if_present(&entry.path())?;
+                }
+            } else if is_record_name(&name) {
+                records.push(name);
+            } else if !name.starts_with('.') && name.ends_with(PROGRESS_EXT) {
+                progress.push(name);
+            }
+        }
+        for list in [&mut records, &mut progress] {
+            if list.len() > MAX_RECORDS {
+                list.sort_unstable();
+                let excess = list.len() - MAX_RECORDS;
+                for old in &list[..excess] {
+                    remove_if_present(&dir.join(old))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The newest `last` records, newest first: of one button, or of every
+    /// button when `name` is `None`. Records that cannot be parsed are skipped;
+    /// temporary files are never read.
+    pub fn records(&self, name: Option<&ButtonName>, last: usize) -> Result<Vec<StoredRecord>> {
+        let names: Vec<ButtonName> = match name {
+            Some(name) => {
+                if fs::symlink_metadata(self.button_dir(name)).is_err() {
+                    return Err(Error::NotFound {
+                        name: name.to_string(),
+                    });
+                }
+                vec![name.clone()]
+            }
+            None => self
+                .list()?
+                .into_iter()
+                .filter_map(|l| ButtonName::new(&l.name).ok())
+                .collect(),
+        };
+        let mut files: Vec<(String, String, PathBuf)> = Vec::new();
+        for button in &names {
+            let dir = self.pressed_dir(button);
+            let entries = match fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io("read", &dir)(e)),
+            };
+            for entry in entries {
+                let entry = entry.map_err(Error::io("read", &dir))?;
+                if let Ok(file) = entry.file_name().into_string()
+                    && is_record_name(&file)
+                {
+                    files.push((file, button.to_string(), entry.path()));
+                }
+            }
+        }
+        files.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        let mut out = Vec::new();
+        for (_, button, path) in files {
+            if out.len() >= last {
+                break;
+            }
+            let Some(bytes) = private_fs::read_optional(&path)? else {
+                continue; // pruned meanwhile
+            };
+            if let Ok(record) = serde_json::from_slice::<RunRecord>(&bytes) {
+                out.push(StoredRecord {
+                    button,
+                    path,
+                    record,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn remove_if_present(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("remove", path)(e)),
+    }
+}

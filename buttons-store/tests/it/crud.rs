@@ -1,0 +1,302 @@
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use buttons_spec::{ArgDef, Button, ButtonName, ErrorCode, Timestamp};
+use buttons_store::{CodeSource, Error, MAX_CODE_BYTES, NewButton, SCAFFOLD_MARKER};
+use proptest::prelude::*;
+
+use crate::{make, temp_store};
+
+fn new(name: &str) -> Button {
+    Button::new(&ButtonName::new(name).unwrap(), Timestamp::UNIX_EPOCH)
+}
+
+fn entries(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn scaffold_code_button_with_marker_and_description() {
+    let (_t, store) = temp_store();
+    let mut button = new("greet");
+    button.description = "Says hello".into();
+    button
+        .args
+        .push(ArgDef::parse("who:string:optional").unwrap());
+    store
+        .create(NewButton {
+            button,
+            code: CodeSource::Scaffold,
+            prompt: None,
+        })
+        .unwrap();
+    let dir = store.buttons_dir().join("greet");
+    assert_eq!(entries(&dir), ["AGENTS.md", "button.json", "main.sh"]);
+    let code = fs::read_to_string(dir.join("main.sh")).unwrap();
+    assert!(code.starts_with("#!/bin/sh\n"));
+    assert!(code.contains("BUTTONS_ARG_<NAME>") && code.contains("BUTTONS_ARG_WHO"));
+    let agents = fs::read_to_string(dir.join("AGENTS.md")).unwrap();
+    assert_eq!(agents.lines().next(), Some(SCAFFOLD_MARKER));
+    assert!(agents.contains("Says hello"));
+    for rt in ["python", "node", "bash"] {
+        let mut b = new(&format!("s-{rt}"));
+        b.runtime = rt.into();
+        let created = store
+            .create(NewButton {
+                button: b,
+                code: CodeSource::Scaffold,
+                prompt: None,
+            })
+            .unwrap();
+        let path = store.code_path(&created).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("#!"), "{rt}: {text}");
+        assert!(text.contains("BUTTONS_ARG_"), "{rt}");
+    }
+}
+
+#[test]
+fn file_copy_infers_runtime_and_explicit_wins() {
+    let (tmp, store) = temp_store();
+    let src = tmp.path().join("job");
+    fs::write(&src, "#!/usr/bin/env python3\nprint('x')\n").unwrap();
+    let mut b = new("job");
+    b.runtime.clear();
+    let created = store
+        .create(NewButton {
+            button: b,
+            code: CodeSource::File(src.clone()),
+            prompt: None,
+        })
+        .unwrap();
+    assert_eq!(created.runtime, "python");
+    let code = store.buttons_dir().join("job/main.py");
+    assert_eq!(fs::read(&code).unwrap(), fs::read(&src).unwrap());
+    assert!(
+        !fs::symlink_metadata(&code)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+
+    let mut b = new("job2");
+    b.runtime = "bash".into();
+    let created = store
+        .create(NewButton {
+            button: b,
+            code: CodeSource::File(src),
+            prompt: None,
+        })
+        .unwrap();
+    assert_eq!(created.runtime, "bash");
+    assert!(store.buttons_dir().join("job2/main.sh").is_file());
+
+    let mut b = new("gone");
+    b.runtime.clear();
+    let err = store
+        .create(NewButton {
+            button: b,
+            code: CodeSource::File(tmp.path().join("missing")),
+            prompt: None,
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::ReadSource { .. }), "{err:?}");
+}
+
+#[test]
+fn code_size_limit_is_exact_and_failures_leave_nothing() {
+    let (_t, store) = temp_store();
+    let ok = "#".repeat(MAX_CODE_BYTES);
+    store
+        .create(NewButton {
+            button: new("big"),
+            code: CodeSource::Inline(ok),
+            prompt: None,
+        })
+        .unwrap();
+    let err = store
+        .create(NewButton {
+            button: new("bigger"),
+            code: CodeSource::Inline("#".repeat(MAX_CODE_BYTES + 1)),
+            prompt: None,
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationError);
+    assert!(err.hint().unwrap().contains("--file"));
+    assert_eq!(entries(&store.buttons_dir()), ["big"]);
+}
+
+#[test]
+fn existing_name_refused_and_untouched() {
+    let (_t, store) = temp_store();
+    let name = make(&store, "dup", "echo first");
+    let before = fs::read(store.buttons_dir().join("dup/button.json")).unwrap();
+    let err = store
+        .create(NewButton {
+            button: new("dup"),
+            code: CodeSource::Inline("echo second".into()),
+            prompt: None,
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists { .. }));
+    assert_eq!(err.code(), ErrorCode::ValidationError);
+    assert_eq!(
+        fs::read(store.buttons_dir().join("dup/button.json")).unwrap(),
+        before
+    );
+    assert_eq!(
+        fs::read_to_string(store.buttons_dir().join("dup/main.sh")).unwrap(),
+        "echo first"
+    );
+    assert_eq!(entries(&store.buttons_dir()), ["dup"]);
+    assert_eq!(store.load(&name).unwrap().name, "dup");
+}
+
+#[test]
+fn prompt_and_http_buttons() {
+    let (_t, store) = temp_store();
+    let mut b = new("review");
+    b.runtime = "prompt".into();
+    store
+        .create(NewButton {
+            button: b,
+            code: CodeSource::Scaffold,
+            prompt: Some("Review the open PRs".into()),
+        })
+        .unwrap();
+    let dir = store.buttons_dir().join("review");
+    assert_eq!(entries(&dir), ["AGENTS.md", "button.json"]);
+    assert_eq!(
+        fs::read_to_string(dir.join("AGENTS.md")).unwrap(),
+        "Review the open PRs\n"
+    );
+
+    let mut b = new("weather");
+    b.runtime.clear();
+    b.url = "https://API.example.com:8443/w/{{city}}".into();
+    let created = store
+        .create(NewButton {
+            button: b,
+            code: CodeSource::Scaffold,
+            prompt: None,
+        })
+        .unwrap();
+    assert_eq!(created.allowed_host, "api.example.com:8443");
+    assert!(!store.buttons_dir().join("weather/main.sh").exists());
+
+    let mut b = new("evil");
+    b.url = "https://{{host}}/x".into();
+    b.runtime.clear();
+    let err = store
+        .create(NewButton {
+            button: b,
+            code: CodeSource::Scaffold,
+            prompt: None,
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationError);
+
+    let mut b = new("cobol");
+    b.runtime = "cobol".into();
+    let err = store
+        .create(NewButton {
+            button: b,
+            code: CodeSource::Scaffold,
+            prompt: None,
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationError);
+    assert_eq!(entries(&store.buttons_dir()), ["review", "weather"]);
+}
+
+#[test]
+fn list_sorted_and_reports_broken_specs() {
+    let (_t, store) = temp_store();
+    make(&store, "zeta", "true");
+    make(&store, "alpha", "true");
+    let broken = store.buttons_dir().join("broken");
+    fs::create_dir(&broken).unwrap();
+    fs::write(broken.join("button.json"), "{not json").unwrap();
+    let listed = store.list().unwrap();
+    let names: Vec<&str> = listed.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["alpha", "broken", "zeta"]);
+    assert!(listed[0].button.is_ok() && listed[2].button.is_ok());
+    let err = listed[1].button.as_ref().unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationError);
+    assert!(err.hint().unwrap().contains("broken"));
+}
+
+#[test]
+fn load_missing_is_not_found() {
+    let (_t, store) = temp_store();
+    let err = store.load(&ButtonName::new("nope").unwrap()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound);
+}
+
+#[test]
+fn update_keeps_unknown_fields_and_bumps_updated_at() {
+    let (_t, store) = temp_store();
+    let name = make(&store, "keep", "true");
+    let spec = store.buttons_dir().join("keep/button.json");
+    let mut value: serde_json::Value = serde_json::from_slice(&fs::read(&spec).unwrap()).unwrap();
+    value["queue"] = serde_json::json!({"name": "q", "concurrency": 2});
+    value["triggers"] = serde_json::json!([{"kind": "cron"}]);
+    value["output_schema"] = serde_json::json!({"type": "object"});
+    value["from_the_future"] = serde_json::json!({"x": [1, null]});
+    fs::write(&spec, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+
+    let later: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+    let saved = store
+        .update(&name, later, |b| b.description = "changed".into())
+        .unwrap();
+    assert_eq!(saved.updated_at, later);
+    let after: serde_json::Value = serde_json::from_slice(&fs::read(&spec).unwrap()).unwrap();
+    for key in [
+        "queue",
+        "triggers",
+        "output_schema",
+        "from_the_future",
+        "created_at",
+    ] {
+        assert_eq!(after[key], value[key], "{key}");
+    }
+    assert_eq!(after["description"], "changed");
+    assert_eq!(after["updated_at"], "2030-01-01T00:00:00Z");
+    assert_eq!(
+        fs::metadata(&spec).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn delete_removes_and_then_not_found() {
+    let (_t, store) = temp_store();
+    let name = make(&store, "bye", "true");
+    store.delete(&name).unwrap();
+    assert!(store.list().unwrap().is_empty());
+    assert_eq!(fs::read_dir(store.buttons_dir()).unwrap().count(), 0);
+    assert_eq!(store.delete(&name).unwrap_err().code(), ErrorCode::NotFound);
+}
+
+proptest! {
+    /// No accepted name resolves outside the buttons folder.
+    #[test]
+    fn accepted_names_stay_inside(input in "\\PC{0,40}|[a-z./\\\\-]{0,12}") {
+        let store = buttons_store::Store::at("/data").unwrap();
+        if let Ok(name) = ButtonName::from_user(&input) {
+            let dir = store.button_dir(&name);
+            let buttons_dir = store.buttons_dir();
+            prop_assert_eq!(dir.parent(), Some(buttons_dir.as_path()));
+            prop_assert!(dir.components().all(|c| matches!(
+                c,
+                std::path::Component::RootDir | std::path::Component::Normal(_)
+            )));
+            prop_assert!(!name.as_str().starts_with('.'));
+        }
+    }
+}
