@@ -1,0 +1,163 @@
+//! What a press needs ([`PressContext`]) and how it behaves ([`PressOptions`]).
+
+use std::ffi::OsString;
+use std::fmt;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::time::Duration;
+
+use buttons_spec::{Args, Batteries, Button, Timestamp};
+
+/// The default time between SIGTERM and SIGKILL when a press is ended: 5 seconds.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+
+/// Everything a press reads: the button, its folder, its validated arguments,
+/// the batteries and the caller's environment.
+///
+/// Nothing is read implicitly: the environment the child inherits is
+/// [`base_env`](Self::base_env), which is empty unless the caller fills it
+/// (see [`PressContext::from_env`]). Interpreters are looked up in the `PATH`
+/// of that environment.
+#[derive(Debug, Clone)]
+pub struct PressContext<'a> {
+    /// The button's spec.
+    pub button: &'a Button,
+    /// The button's folder: the working directory of the script, where
+    /// `main.*` and `AGENTS.md` live.
+    pub dir: &'a Path,
+    /// Arguments already validated against `button.args`.
+    pub args: &'a Args,
+    /// Batteries, handed to code buttons as `BUTTONS_BAT_<KEY>`.
+    pub batteries: &'a Batteries,
+    /// The caller's environment, the first layer of the child's environment.
+    pub base_env: Vec<(OsString, OsString)>,
+    /// The per-press JSONL progress file (created empty by the store
+    /// beforehand), handed to the script as `BUTTONS_PROGRESS_PATH`.
+    pub progress_path: Option<PathBuf>,
+    /// When the press started; `None` reads the system clock as it starts.
+    pub started_at: Option<Timestamp>,
+}
+
+impl<'a> PressContext<'a> {
+    /// A context with an empty base environment, no progress file and the
+    /// start time read when the press starts.
+    pub fn new(
+        button: &'a Button,
+        dir: &'a Path,
+        args: &'a Args,
+        batteries: &'a Batteries,
+    ) -> Self {
+        Self {
+            button,
+            dir,
+            args,
+            batteries,
+            base_env: Vec::new(),
+            progress_path: None,
+            started_at: None,
+        }
+    }
+
+    /// Like [`PressContext::new`], with this process's environment as the base
+    /// environment (what a command-line tool wants).
+    pub fn from_env(
+        button: &'a Button,
+        dir: &'a Path,
+        args: &'a Args,
+        batteries: &'a Batteries,
+    ) -> Self {
+        Self {
+            base_env: std::env::vars_os().collect(),
+            ..Self::new(button, dir, args, batteries)
+        }
+    }
+}
+
+/// Which output stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stream {
+    /// The child's standard output.
+    Stdout,
+    /// The child's standard error.
+    Stderr,
+}
+
+/// Receives the child's output lines as they arrive: the stream and the line
+/// (lossy UTF-8, without its line ending).
+///
+/// Complete lines are delivered as soon as they are read; a final line without
+/// a newline is delivered when the stream ends. A line longer than
+/// [`MAX_LINE`](crate::MAX_LINE) bytes is delivered in pieces of at most that
+/// size, so a child that never writes a newline cannot grow memory. The sink
+/// sees every line, also those past the capture cap of the result. It is
+/// called from the pressing task: a slow sink slows the reading of the pipes
+/// (and so, eventually, the child), it never loses lines. To forward lines to
+/// another task, send them on a channel from the closure.
+pub type LineSink = Box<dyn FnMut(Stream, &str) + Send>;
+
+/// A future that, when it completes, cancels the press (e.g. built from
+/// `tokio::signal::ctrl_c()`).
+pub type Cancel = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// How a press behaves: timeout, grace period, live output and cancellation.
+pub struct PressOptions {
+    /// Overrides the button's own timeout (`timeout_seconds`, default 300 s).
+    pub timeout: Option<Duration>,
+    /// Time between SIGTERM and SIGKILL to the process group when the press
+    /// times out or is cancelled ([`DEFAULT_GRACE`] by default).
+    pub grace: Duration,
+    /// Receives output lines live (`--follow`).
+    pub sink: Option<LineSink>,
+    /// Cancels the press when it completes: the process group is ended like on
+    /// a timeout and the result says the press was interrupted.
+    pub cancel: Option<Cancel>,
+}
+
+impl PressOptions {
+    /// Sets [`timeout`](Self::timeout).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`grace`](Self::grace).
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// Sets the [`sink`](Self::sink).
+    pub fn sink(mut self, sink: impl FnMut(Stream, &str) + Send + 'static) -> Self {
+        self.sink = Some(Box::new(sink));
+        self
+    }
+
+    /// Cancels the press when `cancel` completes.
+    pub fn cancel_on(mut self, cancel: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.cancel = Some(Box::pin(cancel));
+        self
+    }
+}
+
+impl Default for PressOptions {
+    fn default() -> Self {
+        Self {
+            timeout: None,
+            grace: DEFAULT_GRACE,
+            sink: None,
+            cancel: None,
+        }
+    }
+}
+
+impl fmt::Debug for PressOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PressOptions")
+            .field("timeout", &self.timeout)
+            .field("grace", &self.grace)
+            .field("sink", &self.sink.is_some())
+            .field("cancel", &self.cancel.is_some())
+            .finish()
+    }
+}
