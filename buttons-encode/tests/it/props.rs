@@ -126,7 +126,7 @@ proptest! {
         prop_assert_eq!(pairs, vec![
             ("q".to_owned(), q.clone()),
             ("limit".to_owned(), "10".to_owned()),
-            (r.clone(), q.clone()),
+            (r, q),
         ]);
     }
 
@@ -171,7 +171,7 @@ proptest! {
             prop_assert_eq!(segments.len(), 3, "{}", out);
             prop_assert_eq!(decode(segments[1]), joined);
             let pairs: Vec<(String, String)> = u.query_pairs().into_owned().collect();
-            prop_assert_eq!(pairs, vec![("k".to_owned(), b.clone())]);
+            prop_assert_eq!(pairs, vec![("k".to_owned(), b)]);
             prop_assert_eq!(decode(u.fragment().unwrap()), a);
         }
     }
@@ -258,7 +258,7 @@ proptest! {
         prop_assert_eq!(pairs, vec![
             ("a".to_owned(), a.clone()),
             ("b".to_owned(), "fixed".to_owned()),
-            (c.clone(), a.clone()),
+            (c, a),
         ]);
     }
 }
