@@ -1,2 +1,55 @@
-//! The `buttons` command.
-fn main() {}
+//! The `buttons` command: parses the command line, runs one command, renders
+//! its result as JSON or human text, and exits 0 or 1.
+
+mod cli;
+mod commands;
+mod error;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use clap::error::ErrorKind;
+
+use crate::error::CliError;
+use crate::output::Output;
+
+fn main() -> ExitCode {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match cli::Cli::try_parse_from(&argv) {
+        Ok(cli) => {
+            let json = cli.json
+                || matches!(&cli.command, cli::Command::Show(words) if words.iter().any(|w| w == "--json"));
+            let out = Output::detect(json);
+            out.finish(commands::run(cli.command, out))
+        }
+        Err(err) => {
+            let out = Output::detect(argv.iter().any(|a| a == "--json"));
+            match err.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    let _ = err.print();
+                    ExitCode::SUCCESS
+                }
+                _ if !out.is_json() => {
+                    let _ = err.print();
+                    ExitCode::FAILURE
+                }
+                _ => {
+                    let rendered = err.render().to_string();
+                    let message = rendered
+                        .lines()
+                        .take_while(|l| !l.starts_with("Usage:"))
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .trim_start_matches("error: ")
+                        .to_owned();
+                    let error = CliError::validation(message)
+                        .with_hint("see 'buttons --help' or 'buttons COMMAND --help'");
+                    out.finish(Err(error))
+                }
+            }
+        }
+    }
+}

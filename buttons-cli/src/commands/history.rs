@@ -1,0 +1,39 @@
+//! `buttons history [NAME] [--last N]`.
+
+use serde_json::json;
+
+use crate::cli::HistoryArgs;
+use crate::error::CliResult;
+use crate::output::{Output, Reply, table};
+
+pub(crate) fn run(args: HistoryArgs, out: Output) -> CliResult<Reply> {
+    let store = super::open_store(out)?;
+    let name = args.name.as_deref().map(super::button_name).transpose()?;
+    let records = store.records(name.as_ref(), args.last)?;
+    let mut rows = Vec::with_capacity(records.len());
+    let mut data = Vec::with_capacity(records.len());
+    for stored in records {
+        let r = &stored.record;
+        rows.push(vec![
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+            stored.button.clone(),
+            r.status.as_str().to_owned(),
+            r.exit_code.to_string(),
+            format!("{} ms", r.duration_ms),
+        ]);
+        let mut value = serde_json::to_value(r).expect("a RunRecord always serializes");
+        if let Some(map) = value.as_object_mut() {
+            map.insert("path".into(), json!(stored.path));
+        }
+        data.push(value);
+    }
+    let reply = if rows.is_empty() {
+        Reply::new(data).stderr("No presses recorded yet.")
+    } else {
+        Reply::new(data).stdout(table(
+            &["STARTED (UTC)", "BUTTON", "STATUS", "EXIT", "DURATION"],
+            &rows,
+        ))
+    };
+    Ok(reply)
+}

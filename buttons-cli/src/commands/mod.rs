@@ -1,0 +1,52 @@
+//! One file per subcommand. Each turns arguments into library calls and
+//! returns a [`Reply`].
+
+mod batteries;
+mod completions;
+mod create;
+mod delete;
+mod history;
+mod init;
+mod list;
+mod press;
+mod show;
+mod version;
+
+use buttons_spec::ButtonName;
+use buttons_store::{Location, Store};
+
+use crate::cli::Command;
+use crate::error::CliResult;
+use crate::output::{Output, Reply};
+
+/// Runs one command.
+pub(crate) fn run(command: Command, out: Output) -> CliResult<Reply> {
+    match command {
+        Command::Init => init::run(out),
+        Command::Create(args) => create::run(*args, out),
+        Command::List => list::run(out),
+        Command::Press(args) => press::run(args, out),
+        Command::History(args) => history::run(args, out),
+        Command::Delete(args) => delete::run(args, out),
+        Command::Batteries(cmd) => batteries::run(cmd, out),
+        Command::Version => Ok(version::run()),
+        Command::Completions { shell } => completions::run(shell),
+        Command::Show(words) => show::run(&words, out),
+    }
+}
+
+/// Opens the data directory this process resolves to, telling the user once
+/// (human mode) if its permissions were tightened.
+pub(crate) fn open_store(out: Output) -> CliResult<Store> {
+    let location = Location::from_env()?;
+    let store = Store::open(&location)?;
+    if let Some(notice) = store.notice() {
+        out.notice(&notice.to_string());
+    }
+    Ok(store)
+}
+
+/// A button name as the user typed it, slugified the way `create` does.
+pub(crate) fn button_name(input: &str) -> CliResult<ButtonName> {
+    Ok(ButtonName::from_user(input)?)
+}

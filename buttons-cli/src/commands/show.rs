@@ -1,0 +1,84 @@
+//! `buttons NAME`: show one button.
+
+use std::fmt::Write as _;
+
+use buttons_store::AGENTS_FILE;
+use serde_json::json;
+
+use crate::error::{CliError, CliResult};
+use crate::output::{Output, Reply};
+
+pub(crate) fn run(words: &[String], out: Output) -> CliResult<Reply> {
+    let words: Vec<&String> = words.iter().filter(|w| *w != "--json").collect();
+    let [name] = words.as_slice() else {
+        return Err(CliError::validation(format!(
+            "unexpected arguments after the button name: {}",
+            words
+                .iter()
+                .skip(1)
+                .map(|w| w.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ))
+        .with_hint("show a button with 'buttons NAME'; see 'buttons --help' for commands"));
+    };
+    let store = super::open_store(out)?;
+    let name = super::button_name(name).map_err(|e| {
+        if name.starts_with('-') {
+            CliError::validation(format!("unknown option {name}")).with_hint("see 'buttons --help'")
+        } else {
+            e
+        }
+    })?;
+    let button = store.load(&name).map_err(|e| {
+        let mut err = CliError::from(e);
+        if err.code == buttons_spec::ErrorCode::NotFound {
+            err = err.with_hint(
+                "run 'buttons list' to see the buttons, or 'buttons --help' for commands",
+            );
+        }
+        err
+    })?;
+    let dir = store.button_dir(&name);
+    let code_path = store.code_path(&button);
+    let last = store.records(Some(&name), 1)?.into_iter().next();
+
+    let mut text = format!("{}  ({})\n", button.name, super::list::kind_label(&button));
+    if !button.description.is_empty() {
+        let _ = writeln!(text, "  {}", button.description);
+    }
+    if !button.url.is_empty() {
+        let _ = writeln!(text, "  request:  {} {}", button.method(), button.url);
+    }
+    if button.args.is_empty() {
+        text.push_str("  args:     none\n");
+    } else {
+        text.push_str("  args:\n");
+        for def in &button.args {
+            let _ = writeln!(text, "    {:<30} -> ${}", def.to_string(), def.env_var());
+        }
+    }
+    let _ = writeln!(text, "  timeout:  {}s", button.timeout().as_secs());
+    let _ = writeln!(text, "  folder:   {}", dir.display());
+    if let Some(code) = &code_path {
+        let _ = writeln!(text, "  code:     {}", code.display());
+    }
+    if let Some(last) = &last {
+        let _ = writeln!(
+            text,
+            "  last run: {} {} ({} ms)",
+            last.record.started_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            last.record.status.as_str(),
+            last.record.duration_ms
+        );
+    }
+    let mut data = serde_json::to_value(&button).expect("a Button always serializes");
+    if let Some(map) = data.as_object_mut() {
+        map.insert("button_dir".into(), json!(dir));
+        if let Some(code) = code_path {
+            map.insert("code_path".into(), json!(code));
+        }
+        map.insert("agents_path".into(), json!(dir.join(AGENTS_FILE)));
+    }
+    Ok(Reply::new(data).stdout(text))
+}

@@ -1,0 +1,203 @@
+//! All terminal output: TTY detection, the JSON envelope, human text, locked
+//! handles, and quiet exit on a broken pipe.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::error::CliError;
+
+/// What a command produced: JSON `data`, and what a human sees.
+pub(crate) struct Reply {
+    /// The `data` of the success envelope.
+    pub(crate) data: serde_json::Value,
+    /// Human mode: text for stdout.
+    pub(crate) stdout: String,
+    /// Human mode: text for stderr (status lines, hints).
+    pub(crate) stderr: String,
+    /// A command that produced output and still failed (a failed press).
+    pub(crate) failure: Option<CliError>,
+}
+
+impl Reply {
+    pub(crate) fn new(data: impl Serialize) -> Self {
+        Self {
+            data: serde_json::to_value(data).expect("command data always serializes"),
+            stdout: String::new(),
+            stderr: String::new(),
+            failure: None,
+        }
+    }
+
+    pub(crate) fn stdout(mut self, text: impl Into<String>) -> Self {
+        self.stdout = text.into();
+        self
+    }
+
+    pub(crate) fn stderr(mut self, text: impl Into<String>) -> Self {
+        self.stderr = text.into();
+        self
+    }
+}
+
+/// Where output goes and in which form.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Output {
+    json: bool,
+    stdin_tty: bool,
+}
+
+#[derive(Serialize)]
+struct Success<'a> {
+    ok: bool,
+    data: &'a serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct Failure<'a> {
+    ok: bool,
+    error: &'a CliError,
+}
+
+impl Output {
+    /// JSON when asked, or whenever stdout is not a terminal.
+    pub(crate) fn detect(json_flag: bool) -> Self {
+        Self {
+            json: json_flag || !io::stdout().is_terminal(),
+            stdin_tty: io::stdin().is_terminal(),
+        }
+    }
+
+    /// Whether output is the JSON envelope.
+    pub(crate) fn is_json(self) -> bool {
+        self.json
+    }
+
+    /// Whether a person can answer a question (human mode with a terminal on stdin).
+    pub(crate) fn interactive(self) -> bool {
+        !self.json && self.stdin_tty
+    }
+
+    /// Prints a one-time notice on stderr (human mode only).
+    pub(crate) fn notice(self, text: &str) {
+        if !self.json {
+            let _ = writeln!(io::stderr().lock(), "note: {text}");
+        }
+    }
+
+    /// Renders a command's outcome and returns the exit status.
+    pub(crate) fn finish(self, outcome: Result<Reply, CliError>) -> ExitCode {
+        let result = match &outcome {
+            Ok(reply) => self.write_reply(reply),
+            Err(err) => self.write_error(err),
+        };
+        match result {
+            // The reader went away (`buttons list | head`): nothing to tell.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+            Ok(()) => match &outcome {
+                Ok(Reply {
+                    failure: Some(err), ..
+                })
+                | Err(err) => err.exit_code(),
+                Ok(_) => ExitCode::SUCCESS,
+            },
+        }
+    }
+
+    fn write_reply(self, reply: &Reply) -> io::Result<()> {
+        if self.json {
+            if let Some(err) = &reply.failure {
+                return self.write_error(err);
+            }
+            let mut out = io::stdout().lock();
+            serde_json::to_writer(
+                &mut out,
+                &Success {
+                    ok: true,
+                    data: &reply.data,
+                },
+            )?;
+            out.write_all(b"\n")?;
+            return out.flush();
+        }
+        if !reply.stderr.is_empty() {
+            let mut err = io::stderr().lock();
+            err.write_all(reply.stderr.as_bytes())?;
+            if !reply.stderr.ends_with('\n') {
+                err.write_all(b"\n")?;
+            }
+        }
+        let mut out = io::stdout().lock();
+        out.write_all(reply.stdout.as_bytes())?;
+        out.flush()
+    }
+
+    fn write_error(self, err: &CliError) -> io::Result<()> {
+        if self.json {
+            let mut out = io::stdout().lock();
+            serde_json::to_writer(
+                &mut out,
+                &Failure {
+                    ok: false,
+                    error: err,
+                },
+            )?;
+            out.write_all(b"\n")?;
+            return out.flush();
+        }
+        let mut out = io::stderr().lock();
+        writeln!(out, "error: {}", err.message.trim_end())?;
+        if let Some(hint) = &err.hint {
+            writeln!(out, "  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Lays rows out in columns separated by two spaces; the last column is not padded.
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let cells: Vec<&str> = cells.collect();
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            text.push_str(cell);
+            if i + 1 < cells.len() {
+                let pad = widths[i] - cell.chars().count() + 2;
+                text.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns() {
+        let t = table(
+            &["NAME", "RUNTIME"],
+            &[
+                vec!["a".into(), "shell".into()],
+                vec!["longer".into(), "py".into()],
+            ],
+        );
+        assert_eq!(t, "NAME    RUNTIME\na       shell\nlonger  py\n");
+    }
+}

@@ -1,0 +1,289 @@
+//! create, list, show, delete.
+
+use std::fs;
+
+use serde_json::json;
+
+use crate::{Sandbox, mode};
+
+#[test]
+fn create_code_button_inline() {
+    let sb = Sandbox::new();
+    let data = sb.ok(&[
+        "create",
+        "Hello World",
+        "--code",
+        "echo hi",
+        "--arg",
+        "name:string:optional",
+        "-d",
+        "Says hi",
+        "--timeout",
+        "30",
+        "--mcp",
+    ]);
+    assert_eq!(data["name"], "hello-world");
+    assert_eq!(data["runtime"], "shell");
+    assert_eq!(data["timeout_seconds"], 30);
+    assert_eq!(data["mcp_enabled"], true);
+    assert_eq!(data["description"], "Says hi");
+    assert_eq!(data["version"], "1");
+    assert_eq!(
+        data["args"],
+        json!([{"name": "name", "type": "string", "required": false}])
+    );
+    let dir = sb.data().join("buttons/hello-world");
+    assert_eq!(fs::read_to_string(dir.join("main.sh")).unwrap(), "echo hi");
+    assert_eq!(mode(&dir.join("main.sh")), 0o700);
+    let agents = fs::read_to_string(dir.join("AGENTS.md")).unwrap();
+    assert!(agents.starts_with("<!-- buttons:scaffold -->\n"));
+    assert!(agents.contains("Says hi"));
+    assert_eq!(data["code_path"], dir.join("main.sh").display().to_string());
+}
+
+#[test]
+fn create_scaffolds_per_runtime() {
+    let sb = Sandbox::new();
+    for (rt, file, shebang) in [
+        ("shell", "main.sh", "#!/bin/sh"),
+        ("bash", "main.sh", "#!/usr/bin/env bash"),
+        ("python", "main.py", "#!/usr/bin/env python3"),
+        ("node", "main.js", "#!/usr/bin/env node"),
+    ] {
+        let data = sb.ok(&[
+            "create",
+            &format!("s-{rt}"),
+            "--runtime",
+            rt,
+            "--arg",
+            "my-arg:int:required",
+        ]);
+        assert_eq!(data["runtime"], rt);
+        let code = fs::read_to_string(sb.data().join(format!("buttons/s-{rt}/{file}"))).unwrap();
+        assert!(code.starts_with(shebang), "{rt}: {code}");
+        assert!(
+            code.contains("BUTTONS_ARG_<NAME>") && code.contains("BUTTONS_ARG_MY_ARG"),
+            "{rt}"
+        );
+    }
+}
+
+#[test]
+fn create_from_file_infers_runtime_explicit_wins() {
+    let sb = Sandbox::new();
+    let script = sb.path().join("etl.py");
+    fs::write(&script, "print('etl')\n").unwrap();
+    let data = sb.ok(&["create", "etl", "--file", script.to_str().unwrap()]);
+    assert_eq!(data["runtime"], "python");
+    assert_eq!(
+        fs::read_to_string(sb.data().join("buttons/etl/main.py")).unwrap(),
+        "print('etl')\n"
+    );
+    let data = sb.ok(&[
+        "create",
+        "etl-sh",
+        "-f",
+        script.to_str().unwrap(),
+        "--runtime",
+        "shell",
+    ]);
+    assert_eq!(data["runtime"], "shell");
+    let e = sb.err(
+        &["create", "gone", "--file", "/nonexistent/x.sh"],
+        "VALIDATION_ERROR",
+    );
+    assert!(e["hint"].as_str().unwrap().contains("--file"));
+}
+
+#[test]
+fn create_prompt_button() {
+    let sb = Sandbox::new();
+    let data = sb.ok(&[
+        "create",
+        "review",
+        "--prompt",
+        "Review the open pull requests",
+    ]);
+    assert_eq!(data["runtime"], "prompt");
+    assert_eq!(
+        fs::read_to_string(sb.data().join("buttons/review/AGENTS.md")).unwrap(),
+        "Review the open pull requests\n"
+    );
+    assert!(!sb.data().join("buttons/review/main.sh").exists());
+    sb.err(
+        &["create", "p2", "--prompt", "x", "--runtime", "python"],
+        "VALIDATION_ERROR",
+    );
+    sb.err(
+        &["create", "p3", "--runtime", "prompt", "--code", "echo"],
+        "VALIDATION_ERROR",
+    );
+}
+
+#[test]
+fn create_http_button() {
+    let sb = Sandbox::new();
+    let data = sb.ok(&[
+        "create",
+        "weather",
+        "--url",
+        "https://API.example.com/w/{{city}}?u={{unit}}",
+        "--method",
+        "post",
+        "--header",
+        "Content-Type: application/json",
+        "--header",
+        "X-Key:abc",
+        "--body",
+        "{\"c\": \"{{city}}\"}",
+        "--max-response-size",
+        "1M",
+        "--allow-private-networks",
+        "--arg",
+        "city:string:required",
+        "--arg",
+        "unit:enum:optional:c|f",
+    ]);
+    assert_eq!(data["allowed_host"], "api.example.com");
+    assert_eq!(data["method"], "POST");
+    assert_eq!(
+        data["headers"],
+        json!({"Content-Type": "application/json", "X-Key": "abc"})
+    );
+    assert_eq!(data["max_response_bytes"], 1 << 20);
+    assert_eq!(data["allow_private_networks"], true);
+    assert!(!sb.data().join("buttons/weather/main.sh").exists());
+}
+
+#[test]
+fn create_validation_errors() {
+    let sb = Sandbox::new();
+    let url = "https://api.example.com/x";
+    let cases: &[&[&str]] = &[
+        &["create", "!!!", "--code", "true"],
+        &["create", "../escape", "--code", "true"],
+        &["create", "press", "--code", "true"],
+        &["create", "a", "--arg", "x:float:required"],
+        &["create", "a", "--arg", "x:string"],
+        &["create", "a", "--arg", "x:enum:required:one"],
+        &[
+            "create",
+            "a",
+            "--arg",
+            "a-b:string:optional",
+            "--arg",
+            "a_b:string:optional",
+        ],
+        &["create", "a", "--runtime", "cobol"],
+        &["create", "a", "--timeout", "0"],
+        &["create", "a", "--timeout", "soon"],
+        &["create", "a", "--url", url, "--runtime", "shell"],
+        &["create", "a", "--url", "https://{{host}}/x"],
+        &["create", "a", "--url", "ftp://example.com/x"],
+        &["create", "a", "--url", "https://user:pw@example.com/x"],
+        &["create", "a", "--url", url, "--max-response-size", "3G"],
+        &["create", "a", "--url", url, "--max-response-size", "lots"],
+        &["create", "a", "--url", url, "--header", "no colon"],
+        &["create", "a", "--url", url, "--code", "true"],
+        &["create", "a", "--method", "POST"],
+        &["create", "a", "--body", "{}"],
+    ];
+    for args in cases {
+        let e = sb.err(args, "VALIDATION_ERROR");
+        assert!(e.get("hint").is_some(), "{args:?}: no hint in {e}");
+    }
+    assert!(
+        !sb.data().join("buttons").exists()
+            || fs::read_dir(sb.data().join("buttons")).unwrap().count() == 0
+    );
+}
+
+#[test]
+fn code_limit_is_64_kib_exactly() {
+    let sb = Sandbox::new();
+    let ok = "#".repeat(65_536);
+    sb.ok(&["create", "big", "--code", &ok]);
+    let too_big = "#".repeat(65_537);
+    let e = sb.err(
+        &["create", "bigger", "--code", &too_big],
+        "VALIDATION_ERROR",
+    );
+    assert!(e["hint"].as_str().unwrap().contains("--file"));
+    assert!(!sb.data().join("buttons/bigger").exists());
+}
+
+#[test]
+fn existing_name_is_refused_and_untouched() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "dup", "--code", "echo one", "-d", "first"]);
+    let before = fs::read(sb.data().join("buttons/dup/button.json")).unwrap();
+    let e = sb.err(&["create", "Dup", "--code", "echo two"], "VALIDATION_ERROR");
+    assert!(e["message"].as_str().unwrap().contains("already exists"));
+    assert_eq!(
+        fs::read(sb.data().join("buttons/dup/button.json")).unwrap(),
+        before
+    );
+    assert_eq!(
+        fs::read_to_string(sb.data().join("buttons/dup/main.sh")).unwrap(),
+        "echo one"
+    );
+}
+
+#[test]
+fn list_sorted_with_broken_entries() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "zeta", "--code", "true"]);
+    sb.ok(&["create", "alpha", "--code", "true"]);
+    fs::create_dir(sb.data().join("buttons/mid")).unwrap();
+    fs::write(sb.data().join("buttons/mid/button.json"), "{").unwrap();
+    let data = sb.ok(&["list"]);
+    let names: Vec<&str> = data
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alpha", "mid", "zeta"]);
+    assert_eq!(data[1]["error"]["code"], "VALIDATION_ERROR");
+    assert_eq!(data[0]["runtime"], "shell");
+}
+
+#[test]
+fn show_one_button() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "create",
+        "hello",
+        "--code",
+        "true",
+        "--arg",
+        "who:string:required",
+    ]);
+    let data = sb.ok(&["Hello"]);
+    assert_eq!(data["name"], "hello");
+    assert_eq!(data["args"][0]["name"], "who");
+    assert!(
+        data["button_dir"]
+            .as_str()
+            .unwrap()
+            .ends_with("buttons/hello")
+    );
+    let data = sb.ok(&["hello", "--json"]);
+    assert_eq!(data["name"], "hello");
+    let e = sb.err(&["nope"], "NOT_FOUND");
+    assert!(e["hint"].as_str().unwrap().contains("buttons list"));
+    sb.err(&["..."], "VALIDATION_ERROR");
+}
+
+#[test]
+fn delete_without_terminal_needs_no_confirmation() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "bye", "--code", "true"]);
+    let data = sb.ok(&["delete", "bye"]);
+    assert_eq!(data, json!({"name": "bye", "deleted": true}));
+    assert!(!sb.data().join("buttons/bye").exists());
+    sb.err(&["delete", "bye"], "NOT_FOUND");
+    sb.ok(&["create", "bye2", "--code", "true"]);
+    sb.ok(&["rm", "bye2", "-F"]);
+    sb.err(&["rm", "create"], "VALIDATION_ERROR");
+}
