@@ -431,7 +431,7 @@ mod tests {
         assert!(policy.check(ip("64:ff9b::808:808")).is_err());
         assert!(policy.check(ip("8.8.4.4")).is_ok());
 
-        let open = policy.clone().allow_private(true);
+        let open = policy.allow_private(true);
         assert!(open.check(ip("10.1.2.3")).is_ok());
         assert!(open.check(ip("8.8.8.8")).is_err(), "explicit blocks stay");
         assert!(
