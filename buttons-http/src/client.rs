@@ -134,6 +134,34 @@ impl HttpRequest {
     }
 }
 
+impl HttpRequest {
+    /// The checks a send makes before anything leaves the machine: a valid
+    /// method and headers, scheme `http`/`https`, no userinfo, a literal IP
+    /// host allowed by the policy ([`check_url`]), and the host lock
+    /// ([`check_host_lock`]). Host names are checked when they resolve.
+    ///
+    /// A dry run can call this to report what a press would refuse.
+    pub fn check(&self, options: &Options) -> Result<(), Error> {
+        self.method_and_headers()?;
+        check_url(&self.url, &options.policy)?;
+        check_host_lock(&self.url, &self.allowed_host, options.allow_any_host)
+    }
+
+    fn method_and_headers(&self) -> Result<(Method, HeaderMap), Error> {
+        let method = Method::from_bytes(self.method.as_bytes()).map_err(|_| Error::Method {
+            method: self.method.clone(),
+        })?;
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let invalid = || Error::Header { name: name.clone() };
+            let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+            let header_value = HeaderValue::from_str(value).map_err(|_| invalid())?;
+            headers.append(header_name, header_value);
+        }
+        Ok((method, headers))
+    }
+}
+
 impl fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let headers: Vec<(&str, &str)> = self
@@ -310,21 +338,10 @@ impl HttpClient {
     }
 
     async fn exchange(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
-        let mut method =
-            Method::from_bytes(request.method.as_bytes()).map_err(|_| Error::Method {
-                method: request.method.clone(),
-            })?;
-        let mut headers = HeaderMap::new();
-        for (name, value) in &request.headers {
-            let invalid = || Error::Header { name: name.clone() };
-            let name_ = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
-            let value = HeaderValue::from_str(value).map_err(|_| invalid())?;
-            headers.append(name_, value);
-        }
+        request.check(&self.options)?;
+        let (mut method, mut headers) = request.method_and_headers()?;
         let mut body = request.body.clone();
         let mut url = request.url.clone();
-        check_url(&url, &self.options.policy)?;
-        check_host_lock(&url, &request.allowed_host, self.options.allow_any_host)?;
         let follow = match request.follow_redirects {
             FollowRedirects::SameHost if request.allowed_host == "*" => FollowRedirects::Any,
             policy => policy,

@@ -160,6 +160,9 @@ pub enum Error {
     /// The runtime of the blocking API could not be started.
     #[error("could not start the HTTP runtime")]
     Runtime(#[source] std::io::Error),
+    /// The button's URL or body template could not be parsed or rendered.
+    #[error(transparent)]
+    Template(#[from] buttons_encode::Error),
 }
 
 impl Error {
@@ -188,6 +191,7 @@ impl Error {
             | Self::Transport { .. } => ErrorCode::ScriptError,
             Self::Timeout { .. } => ErrorCode::Timeout,
             Self::Client(_) | Self::Runtime(_) => ErrorCode::InternalError,
+            Self::Template(e) => e.code(),
         }
     }
 
@@ -221,6 +225,7 @@ impl Error {
                     .to_owned(),
             ),
             Self::Timeout { .. } => Some("raise the button's timeout (--timeout)".to_owned()),
+            Self::Template(e) => e.hint(),
             Self::Resolve { .. }
             | Self::Url { .. }
             | Self::Method { .. }

@@ -43,5 +43,5 @@ pub use client::{HttpClient, HttpRequest, HttpResponse, MAX_REDIRECTS, Options, 
 pub use error::Error;
 pub use guard::{check_host_lock, check_url};
 pub use policy::{Blocked, NetPolicy, Verdict, classify, embedded_ipv4};
-pub use press::fill_press_result;
+pub use press::{fill_press_result, prepare};
 pub use resolve::{Lookup, LookupFuture, SystemLookup};

@@ -3,6 +3,7 @@
 //! Every server binds inside 127.0.0.0/8. Addresses outside it appear only
 //! as URLs that must be refused before any socket exists.
 
+mod button;
 mod exchange;
 mod names;
 mod proxy;
