@@ -1,0 +1,30 @@
+//! Helpers shared by the CLI benchmarks: the release `buttons` binary.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Builds (if needed) and returns the release `buttons` binary.
+pub(crate) fn release_binary() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("benches/ sits in the workspace")
+        .to_owned();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "buttons-cli",
+            "--bin",
+            "buttons",
+        ])
+        .current_dir(&root)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the release binary failed");
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    target.join("release").join("buttons")
+}
