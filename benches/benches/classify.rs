@@ -13,6 +13,10 @@ use buttons_http::{NetPolicy, check_url, classify};
 const SAMPLES: usize = 31;
 const PASSES: usize = 2_000;
 
+#[expect(
+    clippy::print_stdout,
+    reason = "a benchmark program reports its figures on stdout"
+)]
 fn main() {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/ip-classification.tsv");
