@@ -38,7 +38,7 @@ pub(crate) enum Command {
     /// Delete a button and its run records.
     #[command(visible_alias = "rm")]
     Delete(DeleteArgs),
-    /// Manage batteries: secrets handed to scripts as BUTTONS_BAT_<KEY>.
+    /// Manage batteries: secrets handed to scripts as $BUTTONS_BAT_KEY.
     #[command(subcommand)]
     Batteries(BatteriesCommand),
     /// Print the version.
@@ -141,7 +141,7 @@ pub(crate) struct DeleteArgs {
 pub(crate) enum BatteriesCommand {
     /// Set a battery.
     Set {
-        /// The key: [A-Z][A-Z0-9_]*.
+        /// The key: uppercase letters, digits and _, starting with a letter.
         key: String,
         /// The secret value.
         value: String,

@@ -80,6 +80,17 @@ impl From<buttons_spec::Error> for CliError {
     }
 }
 
+impl From<buttons_cli::PressError> for CliError {
+    fn from(e: buttons_cli::PressError) -> Self {
+        Self {
+            code: e.code,
+            message: e.message,
+            hint: e.hint,
+            spec: e.spec,
+        }
+    }
+}
+
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
         Self::from_parts(ErrorCode::InternalError, None, &e)

@@ -5,6 +5,7 @@ mod batteries;
 mod buttons;
 mod cli;
 mod history;
+mod press;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
