@@ -209,9 +209,9 @@ impl HttpResponse {
 /// Sends requests under a [`NetPolicy`], a host lock and the redirect rules.
 ///
 /// Nothing is built until the first request: plain `http://` uses a client
-/// with an empty root store (cheap), and the client with the platform's root
-/// certificates is built on the first `https://` hop, once per `HttpClient`.
-/// Build one `HttpClient` and reuse it.
+/// with an empty root store (cheap). The platform's root certificates are
+/// loaded on the first `https://` hop, once per process, and shared by every
+/// `HttpClient`. Reuse one `HttpClient` to reuse its connections.
 ///
 /// # Security
 ///
@@ -265,9 +265,15 @@ impl HttpClient {
         &self.options
     }
 
-    /// Whether the HTTPS client (with its root store) has been built yet.
+    /// Whether this client has built its HTTPS client yet.
     pub fn tls_ready(&self) -> bool {
         self.tls.get().is_some()
+    }
+
+    /// Whether this process has loaded the platform's root certificates yet
+    /// (on the first `https://` hop of any `HttpClient`, once).
+    pub fn tls_roots_loaded() -> bool {
+        crate::tls::is_loaded()
     }
 
     fn build(&self, tls: bool) -> Result<reqwest::Client, Error> {
@@ -280,7 +286,7 @@ impl HttpClient {
             .dns_resolver(Arc::clone(&self.resolver))
             .user_agent(USER_AGENT);
         let builder = if tls {
-            builder
+            builder.tls_backend_preconfigured(crate::tls::config()?)
         } else {
             // Plain http never needs roots: skip loading the platform's store.
             builder.tls_certs_only(Vec::new())

@@ -154,6 +154,12 @@ pub enum Error {
         /// The timeout.
         timeout: Duration,
     },
+    /// The HTTPS configuration (the platform's root certificates) could not be loaded.
+    #[error("could not load the system's root certificates for https: {reason}")]
+    Tls {
+        /// What went wrong.
+        reason: String,
+    },
     /// The HTTP client could not be built.
     #[error("could not build the HTTP client")]
     Client(#[source] reqwest::Error),
@@ -188,7 +194,8 @@ impl Error {
             | Self::RedirectOffHost { .. }
             | Self::Location { .. }
             | Self::TooManyRedirects { .. }
-            | Self::Transport { .. } => ErrorCode::ScriptError,
+            | Self::Transport { .. }
+            | Self::Tls { .. } => ErrorCode::ScriptError,
             Self::Timeout { .. } => ErrorCode::Timeout,
             Self::Client(_) | Self::Runtime(_) => ErrorCode::InternalError,
             Self::Template(e) => e.code(),
@@ -225,6 +232,9 @@ impl Error {
                     .to_owned(),
             ),
             Self::Timeout { .. } => Some("raise the button's timeout (--timeout)".to_owned()),
+            Self::Tls { .. } => Some(
+                "install the system's CA certificates (e.g. the ca-certificates package)".to_owned(),
+            ),
             Self::Template(e) => e.hint(),
             Self::Resolve { .. }
             | Self::Url { .. }

@@ -34,6 +34,7 @@ mod guard;
 mod policy;
 mod press;
 mod resolve;
+mod tls;
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -264,16 +264,27 @@ fn any_host_works_with_its_opt_in() {
 }
 
 #[test]
-fn plain_http_does_not_build_the_tls_client() {
+fn plain_http_does_not_load_the_root_store() {
+    // The only test here that uses https: the root store is process-wide.
     let server = Server::fixed("127.0.0.1", 200, &[], b"ok");
     let client = client_allowing(&["127.0.0.1"]);
     client.send_blocking(&get(&server.url("/"))).unwrap();
-    assert!(!client.tls_ready(), "plain http loaded the TLS roots");
-    // An https URL builds it (the handshake with this plain server then fails).
+    assert!(!client.tls_ready(), "plain http built the https client");
+    assert!(
+        !HttpClient::tls_roots_loaded(),
+        "plain http loaded the root store"
+    );
+    // An https URL loads it, and the shared config is accepted by reqwest:
+    // the failure is the handshake with this plain-text server.
     let https = format!("https://{}/", server.addr);
     let err = client.send_blocking(&get(&https)).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::ScriptError, "{err}");
+    assert!(matches!(err, Error::Transport { .. }), "{err}");
     assert!(client.tls_ready());
+    assert!(HttpClient::tls_roots_loaded());
+    // A second client reuses the process-wide configuration.
+    let second = client_allowing(&["127.0.0.1"]);
+    let err = second.send_blocking(&get(&https)).unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err}");
 }
 
 #[tokio::test(flavor = "current_thread")]
