@@ -71,7 +71,9 @@ pub enum Error {
         allowed_host: String,
     },
     /// The request has no `allowed_host` (a button saved by an old version).
-    #[error("the button has no allowed_host, so its requests cannot be host-locked")]
+    #[error(
+        "the button has no allowed_host (saved by an older version), so its host cannot be locked: re-save the button"
+    )]
     MissingAllowedHost,
     /// `allowed_host` is `*` but any-host requests were not enabled for the press.
     #[error(

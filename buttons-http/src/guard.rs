@@ -213,6 +213,7 @@ mod tests {
             Err(Error::MissingAllowedHost)
         ));
         let missing = check_host_lock(&url, "", false).unwrap_err();
+        assert!(missing.to_string().contains("re-save"));
         assert!(missing.hint().unwrap().contains("re-save"));
         assert!(matches!(
             check_host_lock(&url, "*", false),
