@@ -308,7 +308,8 @@ impl HttpClient {
     /// to its cap, all within its timeout.
     ///
     /// Any status is a response; [`HttpResponse::is_success`] says whether it
-    /// counts as `ok`. Errors: see [`Error::code`].
+    /// counts as `ok`. Errors: see [`Error::code`]. Runs on the caller's Tokio
+    /// runtime, which needs its IO and time drivers enabled.
     ///
     /// # Security
     ///
