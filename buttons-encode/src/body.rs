@@ -178,10 +178,11 @@ impl BodyTemplate {
     /// through the encoder of its position.
     pub fn render(&self, args: &Args) -> Result<String, Error> {
         let compiled = &self.compiled;
-        let values = compiled.resolve(args);
-        let mut out = String::with_capacity(compiled.capacity(&values));
-        compiled.render_pieces(0..compiled.pieces.len(), &values, &mut out);
-        Ok(out)
+        Ok(compiled.with_values(args, |values| {
+            let mut out = String::with_capacity(compiled.capacity(values));
+            compiled.render_pieces(0..compiled.pieces.len(), values, &mut out);
+            out
+        }))
     }
 }
 
@@ -235,7 +236,7 @@ fn parse_json(template: &str, declared: &[ArgDef]) -> (Compiled, bool) {
         at = f.end;
     }
     probe.push_str(&template[at..]);
-    let valid_json = serde_json::from_str::<serde_json::Value>(&probe).is_ok();
+    let valid_json = serde_json::from_str::<serde::de::IgnoredAny>(&probe).is_ok();
 
     let mut compiled = Compiled::new(template);
     let mut at = 0;

@@ -89,21 +89,20 @@ pub(crate) fn push_json_str(out: &mut String, value: &str) {
     let bytes = value.as_bytes();
     let mut run = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if !JSON_SPECIAL[usize::from(b)] {
-            i += 1;
-            continue;
-        }
+    loop {
+        i = skip_json_plain(bytes, i);
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
         // The sequence to escape at `i`, and its length in bytes.
         let (escape, len): (Escape, usize) = match b {
-            b'"' => (Escape::Short("\\\""), 1),
-            b'\\' => (Escape::Short("\\\\"), 1),
-            b'\n' => (Escape::Short("\\n"), 1),
-            b'\r' => (Escape::Short("\\r"), 1),
-            b'\t' => (Escape::Short("\\t"), 1),
-            0x08 => (Escape::Short("\\b"), 1),
-            0x0c => (Escape::Short("\\f"), 1),
+            b'"' => (Escape::Short('"'), 1),
+            b'\\' => (Escape::Short('\\'), 1),
+            b'\n' => (Escape::Short('n'), 1),
+            b'\r' => (Escape::Short('r'), 1),
+            b'\t' => (Escape::Short('t'), 1),
+            0x08 => (Escape::Short('b'), 1),
+            0x0c => (Escape::Short('f'), 1),
             0x00..=0x1f | 0x7f => (Escape::Unicode(u16::from(b)), 1),
             // U+0080..U+009F are 0xC2 0x80..0x9F in UTF-8.
             0xc2 => match bytes.get(i + 1) {
@@ -118,37 +117,78 @@ pub(crate) fn push_json_str(out: &mut String, value: &str) {
             },
             _ => (Escape::None, 1),
         };
+        if let Escape::None = escape {
+            i += len;
+            continue;
+        }
+        if run < i {
+            // `run` and `i` both start a character: `run` follows a whole
+            // escaped sequence, `i` starts one.
+            out.push_str(&value[run..i]);
+        }
+        out.push('\\');
         match escape {
-            Escape::None => {
-                i += len;
-                continue;
-            }
-            Escape::Short(s) => {
-                out.push_str(&value[run..i]);
-                out.push_str(s);
-            }
+            Escape::Short(c) => out.push(c),
             Escape::Unicode(unit) => {
-                out.push_str(&value[run..i]);
-                out.push_str("\\u");
+                out.push('u');
                 for shift in [12, 8, 4, 0] {
                     out.push(char::from(HEX[usize::from((unit >> shift) & 0xf)]));
                 }
             }
+            Escape::None => {}
         }
         i += len;
         run = i;
     }
-    out.push_str(&value[run..]);
+    if run < bytes.len() {
+        out.push_str(&value[run..]);
+    }
+}
+
+/// The index of the first byte at or after `i` that [`JSON_SPECIAL`] marks
+/// (or the length): eight bytes at a time while none of them is below
+/// 0x20, `"`, `\`, DEL or non-ASCII, then byte by byte for eight bytes.
+fn skip_json_plain(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Nonzero exactly when some byte of `v` is zero.
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    loop {
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            let w = u64::from_le_bytes(chunk.try_into().expect("a slice of 8 bytes"));
+            let attention = (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+                | has_zero(w ^ (ONES * u64::from(b'"')))
+                | has_zero(w ^ (ONES * u64::from(b'\\')))
+                | has_zero(w ^ (ONES * 0x7f))
+                | (w & HIGH);
+            if attention != 0 {
+                break;
+            }
+            i += 8;
+        }
+        let end = (i + 8).min(bytes.len());
+        while i < end {
+            if JSON_SPECIAL[usize::from(bytes[i])] {
+                return i;
+            }
+            i += 1;
+        }
+        if i >= bytes.len() {
+            return i;
+        }
+    }
 }
 
 enum Escape {
     None,
-    Short(&'static str),
+    Short(char),
     Unicode(u16),
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     fn path(v: &str) -> String {
@@ -191,6 +231,45 @@ mod tests {
             "x\\u2028y\\u2029\u{2030}"
         );
         assert_eq!(json("plain {{x}} text"), "plain {{x}} text");
+    }
+
+    /// The escaping, one character at a time: what the fast path must match.
+    fn json_reference(v: &str) -> String {
+        let mut out = String::new();
+        for c in v.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' => {
+                    write!(out, "\\u{:04X}", u32::from(c)).unwrap();
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn json_fast_path_matches_the_reference() {
+        let specials = [
+            "\"", "\\", "\n", "\0", "\u{1f}", "\u{7f}", "\u{80}", "\u{9f}", "\u{a0}", "é",
+            "\u{2028}", "\u{2029}", "\u{2027}", "€", "💥", " ", "~",
+        ];
+        for special in specials {
+            for before in 0..20 {
+                for after in [0, 1, 7, 8, 9, 17] {
+                    let v = format!("{}{special}{}", "a".repeat(before), "b".repeat(after));
+                    assert_eq!(json(&v), json_reference(&v), "{v:?}");
+                    let twice = format!("{v}{special}{v}");
+                    assert_eq!(json(&twice), json_reference(&twice), "{twice:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -115,6 +115,8 @@ pub(crate) struct Compiled {
     pub(crate) pieces: Vec<Piece>,
     /// Distinct argument names, in order of first use.
     pub(crate) names: Vec<String>,
+    /// Indexes into `names`, sorted by name (the order of [`Args::iter`]).
+    sorted: Vec<usize>,
     /// Total bytes of literal text, for sizing the output.
     literal_len: usize,
 }
@@ -125,6 +127,7 @@ impl Compiled {
             template: template.to_owned(),
             pieces: Vec::new(),
             names: Vec::new(),
+            sorted: Vec::new(),
             literal_len: 0,
         }
     }
@@ -139,10 +142,15 @@ impl Compiled {
 
     /// Adds a placeholder; returns the index of its name in [`Compiled::names`].
     pub(crate) fn push_arg(&mut self, name: &str, encoding: Encoding, offset: usize) -> usize {
-        let index = match self.names.iter().position(|n| n == name) {
-            Some(i) => i,
-            None => {
+        let names = &self.names;
+        let index = match self
+            .sorted
+            .binary_search_by(|&i| names[i].as_str().cmp(name))
+        {
+            Ok(at) => self.sorted[at],
+            Err(at) => {
                 self.names.push(name.to_owned());
+                self.sorted.insert(at, self.names.len() - 1);
                 self.names.len() - 1
             }
         };
@@ -154,9 +162,36 @@ impl Compiled {
         index
     }
 
-    /// Looks each argument up once, in [`Compiled::names`] order.
-    pub(crate) fn resolve<'a>(&self, args: &'a Args) -> Vec<Option<&'a ArgValue>> {
-        self.names.iter().map(|n| args.get(n)).collect()
+    /// Looks each argument up once, in [`Compiled::names`] order (one merge
+    /// of the sorted names with the sorted arguments), and calls `f` with
+    /// the values; up to 32 names need no allocation.
+    pub(crate) fn with_values<R>(
+        &self,
+        args: &Args,
+        f: impl FnOnce(&[Option<&ArgValue>]) -> R,
+    ) -> R {
+        const ON_STACK: usize = 32;
+        if self.names.len() <= ON_STACK {
+            let mut stack = [None; ON_STACK];
+            let values = &mut stack[..self.names.len()];
+            self.resolve_into(args, values);
+            f(values)
+        } else {
+            let mut heap = vec![None; self.names.len()];
+            self.resolve_into(args, &mut heap);
+            f(&heap)
+        }
+    }
+
+    fn resolve_into<'a>(&self, args: &'a Args, values: &mut [Option<&'a ArgValue>]) {
+        let mut supplied = args.iter().peekable();
+        for &index in &self.sorted {
+            let name = self.names[index].as_str();
+            while supplied.next_if(|(given, _)| *given < name).is_some() {}
+            if let Some((_, value)) = supplied.next_if(|(given, _)| *given == name) {
+                values[index] = Some(value);
+            }
+        }
     }
 
     /// A starting capacity for the output: literal text, values, and some

@@ -151,12 +151,13 @@ impl UrlTemplate {
     /// ```
     pub fn render(&self, args: &Args) -> Result<String, Error> {
         let compiled = &self.compiled;
-        let values = compiled.resolve(args);
-        let mut out = String::with_capacity(compiled.capacity(&values));
-        compiled.render_pieces(0..self.path_pieces, &values, &mut out);
-        self.check_dot_segments(&out[self.lock.prefix_len..])?;
-        compiled.render_pieces(self.path_pieces..compiled.pieces.len(), &values, &mut out);
-        Ok(out)
+        compiled.with_values(args, |values| {
+            let mut out = String::with_capacity(compiled.capacity(values));
+            compiled.render_pieces(0..self.path_pieces, values, &mut out);
+            self.check_dot_segments(&out[self.lock.prefix_len..])?;
+            compiled.render_pieces(self.path_pieces..compiled.pieces.len(), values, &mut out);
+            Ok(out)
+        })
     }
 
     /// Refuses a rendered path in which a segment holding a placeholder is a
