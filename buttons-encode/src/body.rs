@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use buttons_spec::{ArgDef, Args};
 
 use crate::error::Error;
-use crate::template::{Compiled, Encoding, Found, find_placeholders, match_placeholder};
+use crate::template::{Compiled, Encoding, Found, find_any, find_placeholders, match_placeholder};
 
 /// How a body template's values are encoded, chosen from its Content-Type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,8 +207,12 @@ fn parse_json(template: &str, declared: &[ArgDef]) -> (Compiled, bool) {
     let mut found: Vec<(Found<'_>, bool)> = Vec::new();
     let mut in_string = false;
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
+    loop {
+        i = find_any(bytes, i, [b'{', b'"', b'\\']);
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
+        match b {
             b'{' => {
                 if let Some(f) = match_placeholder(template, i, declared) {
                     found.push((f, in_string));

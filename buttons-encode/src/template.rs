@@ -108,6 +108,29 @@ pub(crate) fn find_placeholders<'a>(
     found
 }
 
+/// The index of the first of `targets` at or after `i` in `bytes` (or the
+/// length), looking at eight bytes at a time.
+pub(crate) fn find_any(bytes: &[u8], mut i: usize, targets: [u8; 3]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Nonzero exactly when some byte of `v` is zero.
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("a slice of 8 bytes"));
+        if targets
+            .iter()
+            .any(|&t| has_zero(w ^ (ONES * u64::from(t))) != 0)
+        {
+            break;
+        }
+        i += 8;
+    }
+    bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|b| targets.contains(b)))
+        .map_or(bytes.len(), |at| i + at)
+}
+
 /// A parsed template: its text, its pieces, and the argument names used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Compiled {
@@ -298,6 +321,24 @@ mod tests {
         let t = "a{{x}}b";
         assert!(find_placeholders(t, 0..5, &d).is_empty());
         assert_eq!(find_placeholders(t, 0..6, &d).len(), 1);
+    }
+
+    #[test]
+    fn finds_any_of_three_bytes() {
+        let text = b"0123456789abcdef0123456789\"{";
+        for (at, byte) in text.iter().enumerate() {
+            for from in 0..=at {
+                let found = find_any(text, from, [*byte, 0xff, 0xfe]);
+                let naive = text[from..]
+                    .iter()
+                    .position(|b| b == byte)
+                    .map(|p| from + p);
+                assert_eq!(Some(found), naive, "{byte} from {from}");
+            }
+        }
+        assert_eq!(find_any(text, 0, [b'x', b'y', b'z']), text.len());
+        assert_eq!(find_any(text, text.len(), [b'0', b'1', b'2']), text.len());
+        assert_eq!(find_any(b"", 0, [b'0', b'1', b'2']), 0);
     }
 
     #[test]
