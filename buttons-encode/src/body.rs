@@ -159,7 +159,7 @@ impl BodyTemplate {
         self.compiled.names.iter().map(String::as_str)
     }
 
-    /// Whether this is a JSON template that is valid JSON once every
+    /// Whether this is a JSON template that `serde_json` parses once every
     /// placeholder outside a string is replaced by `null` and every one inside
     /// a string by nothing. When it is, every rendering parses as JSON, with
     /// the values in place; a creator may warn when a JSON body is not.
@@ -221,9 +221,20 @@ fn parse_json(template: &str, declared: &[ArgDef]) -> (Compiled, bool) {
                 }
             }
             b'"' => in_string = !in_string,
-            // Inside a string, a backslash escapes the next byte; a
-            // multi-byte character's other bytes are never `"`, `\` or `{`.
-            b'\\' if in_string => i += 1,
+            // Inside a string, a backslash escapes the next byte, and `\u`
+            // the four after it (but never a closing quote): no placeholder
+            // starts inside an escape. A multi-byte character's other bytes
+            // are never `"`, `\` or `{`.
+            b'\\' if in_string => {
+                i += 1;
+                if bytes.get(i) == Some(&b'u') {
+                    let mut hex = 0;
+                    while hex < 4 && bytes.get(i + 1).is_some_and(|&b| b != b'"') {
+                        i += 1;
+                        hex += 1;
+                    }
+                }
+            }
             _ => {}
         }
         i += 1;
@@ -240,7 +251,7 @@ fn parse_json(template: &str, declared: &[ArgDef]) -> (Compiled, bool) {
         at = f.end;
     }
     probe.push_str(&template[at..]);
-    let valid_json = serde_json::from_str::<serde::de::IgnoredAny>(&probe).is_ok();
+    let valid_json = serde_json::from_str::<serde_json::Value>(&probe).is_ok();
 
     let mut compiled = Compiled::new(template);
     let mut at = 0;
@@ -349,6 +360,20 @@ mod tests {
         // A placeholder right after a backslash in a string is the escaped text.
         let (out, _) = render(BodyKind::Json, r#"{"a": "\{{u}}"}"#, &[("u", "\"")]);
         assert_eq!(out, r#"{"a": "\{{u}}"}"#);
+        // So is one inside the four hex digits of a `\u` escape: without the
+        // placeholder this would be the valid `"\u00e9"`.
+        let (out, valid) = render(BodyKind::Json, r#"["\u00{{u}}e9"]"#, &[("u", "x")]);
+        assert!(!valid);
+        assert_eq!(out, r#"["\u00{{u}}e9"]"#);
+        let (out, valid) = render(BodyKind::Json, r#"["\u00e9{{u}}", "\u"]"#, &[("u", "x")]);
+        assert!(!valid);
+        assert_eq!(out, r#"["\u00e9x", "\u"]"#);
+        let (out, valid) = render(BodyKind::Json, r#"["\u00e9{{u}}"]"#, &[("u", "\"")]);
+        assert!(valid);
+        assert_eq!(out, r#"["\u00e9\""]"#);
+        // A number JSON grammar allows but serde_json cannot hold is not JSON here.
+        let (_, valid) = render(BodyKind::Json, r#"[1e400, {{u}}]"#, &[("u", "x")]);
+        assert!(!valid);
         // Adjacent to a number: not a lone value, so not trusted as one.
         let (out, valid) = render(BodyKind::Json, r#"{"a": -{{n}}}"#, &[("n", "-5")]);
         assert!(!valid);

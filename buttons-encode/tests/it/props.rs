@@ -60,6 +60,9 @@ fn json_template() -> impl Strategy<Value = String> {
         "\"{{zz}}\"",
         "{{zz}}",
         "\"\\u00e9{{b}}\"",
+        "\"\\u00{{u}}e9\"",
+        "\"\\u{{u}}\"",
+        "1e400",
     ])
     .prop_map(str::to_owned);
     let key = prop::sample::select(vec![
