@@ -1,7 +1,7 @@
 //! URL templates: a locked `scheme://host[:port]` prefix, then path, query
 //! and fragment, each with its own encoder.
 
-use buttons_spec::{ArgDef, Args, HostLock};
+use buttons_spec::{ArgDef, ArgValue, Args, HostLock};
 
 use crate::error::{Error, TemplateKind};
 use crate::template::{Compiled, Encoding, find_placeholders};
@@ -33,9 +33,9 @@ pub struct UrlTemplate {
     lock: HostLock,
     /// Pieces `..path_pieces` make up the prefix and the path.
     path_pieces: usize,
-    /// Path segments holding a placeholder: (segment index, counting the
-    /// empty one before the first `/`, argument name index, placeholder
-    /// offset). Sorted by segment, one entry per segment.
+    /// The placeholders in the path: (segment index, counting the empty one
+    /// before the first `/`; argument name index; placeholder offset), in
+    /// template order.
     dot_checks: Vec<(usize, usize, usize)>,
 }
 
@@ -90,9 +90,7 @@ impl UrlTemplate {
             if in_path {
                 segment += count_separators(&template[segment_scanned_to..found.start]);
                 segment_scanned_to = found.start;
-                if dot_checks.last().is_none_or(|last| last.0 != segment) {
-                    dot_checks.push((segment, name, found.start));
-                }
+                dot_checks.push((segment, name, found.start));
             }
         }
         if path_pieces.is_none() {
@@ -154,26 +152,33 @@ impl UrlTemplate {
         compiled.with_values(args, |values| {
             let mut out = String::with_capacity(compiled.capacity(values));
             compiled.render_pieces(0..self.path_pieces, values, &mut out);
-            self.check_dot_segments(&out[self.lock.prefix_len..])?;
+            self.check_dot_segments(&out[self.lock.prefix_len..], values)?;
             compiled.render_pieces(self.path_pieces..compiled.pieces.len(), values, &mut out);
             Ok(out)
         })
     }
 
     /// Refuses a rendered path in which a segment holding a placeholder is a
-    /// dot segment. Values never render a `/` or `\`, so the rendered path has
-    /// the template's segments at the same indexes.
-    fn check_dot_segments(&self, path: &str) -> Result<(), Error> {
-        let mut checks = self.dot_checks.iter().peekable();
+    /// dot segment, naming the first placeholder of the segment that got a
+    /// non-empty value. Values never render a `/` or `\`, so the rendered
+    /// path has the template's segments at the same indexes.
+    fn check_dot_segments(&self, path: &str, values: &[Option<&ArgValue>]) -> Result<(), Error> {
+        let mut checks = self.dot_checks.as_slice();
         for (index, segment) in path.split(['/', '\\']).enumerate() {
-            let Some(&&(want, name, offset)) = checks.peek() else {
+            let Some(&(want, ..)) = checks.first() else {
                 break;
             };
             if index != want {
                 continue;
             }
-            checks.next();
+            let in_segment = checks.iter().take_while(|c| c.0 == index).count();
+            let (group, rest) = checks.split_at(in_segment);
+            checks = rest;
             if is_dot_segment(segment) {
+                let filled = |&&(_, name, _): &&(usize, usize, usize)| {
+                    values[name].is_some_and(|v| !v.as_str().is_empty())
+                };
+                let &(_, name, offset) = group.iter().find(filled).unwrap_or(&group[0]);
                 return Err(Error::DotSegment {
                     template: TemplateKind::Url,
                     offset,
@@ -329,7 +334,13 @@ mod tests {
                 vec![("a", "."), ("b", ".")],
                 "a",
             ),
-            ("https://h.test/{{a}}{{b}}/y", vec![("b", "..")], "a"),
+            ("https://h.test/{{a}}{{b}}/y", vec![("b", "..")], "b"),
+            (
+                "https://h.test/{{a}}{{b}}/y",
+                vec![("a", ""), ("b", "..")],
+                "b",
+            ),
+            ("https://h.test/..{{a}}{{b}}/y", vec![], "a"),
             ("https://h.test/x/{{a}}.", vec![("a", ".")], "a"),
             ("https://h.test/x/%{{a}}", vec![("a", "2e")], "a"),
             ("https://h.test/x/{{a}}%2E", vec![("a", ".")], "a"),
