@@ -1,0 +1,10 @@
+//! Integration tests of buttons-exec: real subprocesses in temporary button folders.
+
+mod util;
+
+mod capture;
+mod env;
+mod errors;
+mod injection;
+mod lifecycle;
+mod prompt;
