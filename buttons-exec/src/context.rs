@@ -19,7 +19,10 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 /// [`base_env`](Self::base_env), which is empty unless the caller fills it
 /// (see [`PressContext::from_env`]). Interpreters are looked up in the `PATH`
 /// of that environment.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the names of the base environment's variables, not their
+/// values (an environment often holds tokens).
+#[derive(Clone)]
 pub struct PressContext<'a> {
     /// The button's spec.
     pub button: &'a Button,
@@ -71,6 +74,21 @@ impl<'a> PressContext<'a> {
             base_env: std::env::vars_os().collect(),
             ..Self::new(button, dir, args, batteries)
         }
+    }
+}
+
+impl fmt::Debug for PressContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let env_names: Vec<_> = self.base_env.iter().map(|(k, _)| k).collect();
+        f.debug_struct("PressContext")
+            .field("button", &self.button.name)
+            .field("dir", &self.dir)
+            .field("args", &self.args)
+            .field("batteries", &self.batteries)
+            .field("base_env", &env_names)
+            .field("progress_path", &self.progress_path)
+            .field("started_at", &self.started_at)
+            .finish()
     }
 }
 
@@ -159,5 +177,28 @@ impl fmt::Debug for PressOptions {
             .field("sink", &self.sink.is_some())
             .field("cancel", &self.cancel.is_some())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use buttons_spec::ButtonName;
+
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets() {
+        let button = Button::new(&ButtonName::new("b").unwrap(), Timestamp::UNIX_EPOCH);
+        let args = Args::default();
+        let mut batteries = Batteries::new();
+        batteries.insert("TOKEN", "battery-secret").unwrap();
+        let mut ctx = PressContext::new(&button, Path::new("/d"), &args, &batteries);
+        ctx.base_env = vec![("AWS_SECRET".into(), "env-secret".into())];
+        let shown = format!("{ctx:?}");
+        assert!(
+            shown.contains("AWS_SECRET") && shown.contains("TOKEN"),
+            "{shown}"
+        );
+        assert!(!shown.contains("env-secret") && !shown.contains("battery-secret"));
     }
 }

@@ -28,6 +28,11 @@ use crate::{code, prompt};
 ///   `BUTTONS_PROGRESS_PATH` (later entries win). Output is captured up to
 ///   [`OUTPUT_CAP`](buttons_spec::OUTPUT_CAP) per stream. A real (not
 ///   scaffold) `AGENTS.md` is attached as `prompt`.
+///
+///   When the script exits, anything left of its process group (a job it
+///   put in the background) is killed, and the press returns: nothing a
+///   press starts outlives it. On timeout or cancellation the group gets
+///   SIGTERM, up to [`PressOptions::grace`] to exit, then SIGKILL.
 /// - **prompt**: `AGENTS.md` (else `AGENT.md`) is the result's stdout.
 /// - **app**: not pressable (`VALIDATION_ERROR`).
 ///
