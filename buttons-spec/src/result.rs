@@ -175,9 +175,12 @@ impl RunRecord {
 }
 
 /// Cuts `text` to at most [`OUTPUT_CAP`] bytes (on a character boundary) and
-/// appends [`TRUNCATED_MARKER`] when anything was cut.
+/// appends [`TRUNCATED_MARKER`] when anything was cut. Idempotent: output that
+/// was already capped (as `buttons-exec` returns it) is kept as it is.
 pub fn cap_output(text: &str) -> String {
-    if text.len() <= OUTPUT_CAP {
+    let already_capped =
+        text.len() <= OUTPUT_CAP + TRUNCATED_MARKER.len() && text.ends_with(TRUNCATED_MARKER);
+    if text.len() <= OUTPUT_CAP || already_capped {
         return text.to_owned();
     }
     let mut end = OUTPUT_CAP;
@@ -201,6 +204,10 @@ mod tests {
         let capped = cap_output(&big);
         assert!(capped.ends_with(TRUNCATED_MARKER));
         assert!(capped.len() <= OUTPUT_CAP + TRUNCATED_MARKER.len());
+        assert_eq!(cap_output(&capped), capped);
+        // Cut just short of the cap on a multi-byte boundary: capping again keeps it.
+        assert_eq!(capped.matches(TRUNCATED_MARKER).count(), 1);
+        assert!(capped.len() > OUTPUT_CAP);
     }
 
     #[test]
