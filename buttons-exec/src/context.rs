@@ -118,18 +118,29 @@ pub type LineSink = Box<dyn FnMut(Stream, &str) + Send>;
 /// `tokio::signal::ctrl_c()`).
 pub type Cancel = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// How a press behaves: timeout, grace period, live output and cancellation.
+/// How a press behaves: timeout, grace period, live output, cancellation and
+/// the HTTP guard.
 pub struct PressOptions {
     /// Overrides the button's own timeout (`timeout_seconds`, default 300 s).
     pub timeout: Option<Duration>,
     /// Time between SIGTERM and SIGKILL to the process group when the press
     /// times out or is cancelled ([`DEFAULT_GRACE`] by default).
     pub grace: Duration,
-    /// Receives output lines live (`--follow`).
+    /// Receives output lines live (`--follow`). An HTTP press hands it the
+    /// body's lines (as stdout) and its notes or failure (as stderr) once the
+    /// exchange is over.
     pub sink: Option<LineSink>,
     /// Cancels the press when it completes: the process group is ended like on
-    /// a timeout and the result says the press was interrupted.
+    /// a timeout (an HTTP request is dropped) and the result says the press
+    /// was interrupted.
     pub cancel: Option<Cancel>,
+    /// For HTTP buttons: the guard's options, used exactly as given (policy,
+    /// any-host switch, resolver). `None` (the default) builds them with
+    /// [`Options::for_button`](buttons_http::Options::for_button) from the
+    /// button's `allow_private_networks` and the opt-ins
+    /// `BUTTONS_ALLOW_PRIVATE_NETWORKS` and `BUTTONS_ALLOW_ANY_HOST` of
+    /// [`PressContext::base_env`], never from this process's environment.
+    pub http: Option<buttons_http::Options>,
 }
 
 impl PressOptions {
@@ -151,6 +162,13 @@ impl PressOptions {
         self
     }
 
+    /// Sets the HTTP guard's options ([`http`](Self::http)), e.g. a
+    /// [`NetPolicy`](buttons_http::NetPolicy) and resolver of an embedder.
+    pub fn http(mut self, options: buttons_http::Options) -> Self {
+        self.http = Some(options);
+        self
+    }
+
     /// Cancels the press when `cancel` completes.
     pub fn cancel_on(mut self, cancel: impl Future<Output = ()> + Send + 'static) -> Self {
         self.cancel = Some(Box::pin(cancel));
@@ -165,6 +183,7 @@ impl Default for PressOptions {
             grace: DEFAULT_GRACE,
             sink: None,
             cancel: None,
+            http: None,
         }
     }
 }
@@ -176,6 +195,7 @@ impl fmt::Debug for PressOptions {
             .field("grace", &self.grace)
             .field("sink", &self.sink.is_some())
             .field("cancel", &self.cancel.is_some())
+            .field("http", &self.http)
             .finish()
     }
 }

@@ -6,11 +6,13 @@
 //! `env`, `BUTTONS_ARG_*`, `BUTTONS_PROGRESS_PATH`), a timeout and
 //! cancellation that end the whole group (SIGTERM, grace, SIGKILL), output
 //! captured up to 1 MiB per stream however much the script writes, live
-//! output lines for a sink; prompt buttons return their `AGENTS.md`. It leaves
-//! finding buttons, loading batteries, creating the progress file and writing
-//! run records to `buttons-store`, and validating arguments to
-//! `buttons-spec`. HTTP buttons are not pressable by this build yet
-//! ([`Error::Unsupported`]). Unix only.
+//! output lines for a sink; prompt buttons return their `AGENTS.md`; HTTP
+//! buttons send their request through `buttons-http`'s guard (private
+//! networks, host lock, redirects, response cap) within the same timeout and
+//! cancellation. It leaves finding buttons, loading batteries, creating the
+//! progress file and writing run records to `buttons-store`, validating
+//! arguments to `buttons-spec`, and rendering and guarding HTTP requests to
+//! `buttons-http`. Unix only.
 //!
 //! [`press`] is async (tokio); [`press_blocking`] is for callers without a
 //! runtime. Nothing is read implicitly: the child's base environment, the
@@ -45,6 +47,7 @@ mod code;
 mod context;
 mod env;
 mod error;
+mod http;
 mod press;
 mod prompt;
 mod unix;

@@ -6,7 +6,7 @@ use buttons_spec::{ButtonKind, ErrorCode, PressResult, Timestamp};
 
 use crate::context::{PressContext, PressOptions};
 use crate::error::Error;
-use crate::{code, prompt};
+use crate::{code, http, prompt};
 
 /// Presses a button and returns its result.
 ///
@@ -16,8 +16,8 @@ use crate::{code, prompt};
 /// `PROMPT_ERROR`, `VALIDATION_ERROR` for app buttons). A cancelled press
 /// (see [`PressOptions::cancel`]) ends with status `error`, `SCRIPT_ERROR`,
 /// and says it was interrupted in `stderr`, so the caller still records it.
-/// `Err` means no press happened: the button is of a kind this build cannot
-/// press (HTTP, for now).
+/// `Err` means no press happened (the blocking runtime could not start; no
+/// kind of button is unpressable in this build).
 ///
 /// What a press does, by kind:
 /// - **code**: the interpreter (see [`find_interpreter`](crate::find_interpreter))
@@ -33,6 +33,21 @@ use crate::{code, prompt};
 ///   put in the background) is killed, and the press returns: nothing a
 ///   press starts outlives it. On timeout or cancellation the group gets
 ///   SIGTERM, up to [`PressOptions::grace`] to exit, then SIGKILL.
+/// - **http**: the URL and body templates are rendered with the arguments
+///   ([`buttons_http::prepare`]) and the request is sent under the guard of
+///   [`PressOptions::http`] (by default: the button's
+///   `allow_private_networks` and the `BUTTONS_ALLOW_PRIVATE_NETWORKS` /
+///   `BUTTONS_ALLOW_ANY_HOST` opt-ins of [`PressContext::base_env`]). The
+///   timeout covers connect, every redirect hop, headers and body.
+///   `exit_code` and `http_status_code` carry the HTTP status, stdout the
+///   body (lossy UTF-8, cut at `max_response_bytes` with `truncated` set);
+///   status 200–399 is `ok`, anything else `SCRIPT_ERROR`. A request refused
+///   before anything is sent (a blocked literal IP, the host lock, a value
+///   rendering a `..` segment) is `VALIDATION_ERROR`; a name resolving to a
+///   blocked address, a refused redirect or a transport failure is
+///   `SCRIPT_ERROR`; the reason (naming the opt-ins, or the refused
+///   `Location`) is in stderr. Followed redirects and a cut body are noted in
+///   stderr of an `ok` result.
 /// - **prompt**: `AGENTS.md` (else `AGENT.md`) is the result's stdout.
 /// - **app**: not pressable (`VALIDATION_ERROR`).
 ///
@@ -43,6 +58,11 @@ use crate::{code, prompt};
 /// argument, never through a shell command line built from values, so shell
 /// syntax in a value (`$(…)`, `` `…` ``, `;`) is inert text. Interpreters are
 /// looked up in the `PATH` of the base environment, which is trusted.
+///
+/// Argument values reach an HTTP request only through `buttons-encode`'s
+/// context-aware encoding of the path, query, fragment and body; headers are
+/// sent verbatim; every hop is checked against the policy and the button's
+/// locked host before anything is sent to it.
 pub async fn press(ctx: &PressContext<'_>, opts: PressOptions) -> Result<PressResult, Error> {
     let clock = Instant::now();
     let started_at = ctx.started_at.unwrap_or_else(Timestamp::now);
@@ -55,7 +75,10 @@ pub async fn press(ctx: &PressContext<'_>, opts: PressOptions) -> Result<PressRe
             result.prompt = prompt::attached(ctx.button, ctx.dir);
         }
         ButtonKind::Prompt => prompt::press(ctx.dir, &mut result),
-        ButtonKind::Http => return Err(Error::Unsupported { kind: "http" }),
+        ButtonKind::Http => {
+            http::run(ctx, opts, &mut result).await;
+            result.prompt = prompt::attached(ctx.button, ctx.dir);
+        }
         ButtonKind::App => result.fail(ErrorCode::ValidationError, "app buttons are not pressable"),
         ButtonKind::Unknown(runtime) => result.fail(
             ErrorCode::RuntimeMissing,

@@ -124,21 +124,6 @@ async fn app_buttons_are_not_pressable() {
     assert!(!fx.path().join("ran").exists());
 }
 
-#[tokio::test]
-async fn http_buttons_are_unsupported_for_now() {
-    let mut fx = Fixture::empty("");
-    fx.button.url = "http://127.0.0.1:9/x".into();
-    let args = Args::default();
-    let err = buttons_exec::press(&fx.ctx(&args), PressOptions::default())
-        .await
-        .unwrap_err();
-    assert!(matches!(
-        err,
-        buttons_exec::Error::Unsupported { kind: "http" }
-    ));
-    assert_eq!(err.code(), ErrorCode::ValidationError);
-}
-
 #[test]
 fn press_blocking_works_without_a_runtime() {
     let fx = Fixture::sh("echo blocking\n");

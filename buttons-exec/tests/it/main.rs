@@ -5,6 +5,7 @@ mod util;
 mod capture;
 mod env;
 mod errors;
+mod http;
 mod injection;
 mod lifecycle;
 mod prompt;
