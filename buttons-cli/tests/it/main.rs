@@ -5,6 +5,7 @@ mod batteries;
 mod buttons;
 mod cli;
 mod history;
+mod http;
 mod press;
 
 use std::path::{Path, PathBuf};
