@@ -4,6 +4,7 @@
 mod batteries;
 mod buttons;
 mod cli;
+mod examples;
 mod history;
 mod http;
 mod press;
