@@ -1,0 +1,106 @@
+//! `buttons press` of an HTTP button against `curl -s`, as whole processes.
+//!
+//! A small HTTP/1.1 server on 127.0.0.1 (a thread here, one connection at a
+//! time, `Connection: close`) answers every request with a small body.
+//! Alternates, in one run, `curl -s http://127.0.0.1:PORT/x` and
+//! `buttons press ping` (release binary, temporary BUTTONS_HOME, a button
+//! created with `--allow-private-networks`; a press includes its run record)
+//! and prints the medians and their ratio (goal: press <= 0.6x curl).
+#![expect(clippy::print_stdout, reason = "a benchmark reports its figures")]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+
+use buttons_benches::{alternate, median};
+
+mod common;
+
+const ROUNDS: usize = 200;
+const BODY: &[u8] = b"{\"ok\": true, \"message\": \"pong\"}\n";
+
+/// Serves every connection on `listener` with one small response, forever.
+fn serve(listener: TcpListener) {
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        BODY.len()
+    );
+    for stream in listener.incoming().flatten() {
+        // A client that hangs up early is no reason to stop serving.
+        let _ = answer(&stream, reply.as_bytes());
+    }
+}
+
+fn answer(stream: &TcpStream, head: &[u8]) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    // Read the request head to its blank line (these requests have no body).
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
+            break;
+        }
+    }
+    let mut writer = stream;
+    writer.write_all(head)?;
+    writer.write_all(BODY)?;
+    writer.flush()
+}
+
+fn quiet(cmd: &mut Command) {
+    let status = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("the command runs");
+    assert!(status.success(), "{cmd:?} failed");
+}
+
+fn main() {
+    let exe = common::release_binary();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let addr: SocketAddr = listener.local_addr().expect("local address");
+    std::thread::spawn(move || serve(listener));
+    let url = format!("http://{addr}/x");
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let work = tmp.path();
+    let data = work.join("data");
+    let buttons = |args: &[&str]| {
+        let mut cmd = Command::new(&exe);
+        cmd.args(args)
+            .env("BUTTONS_HOME", &data)
+            .env("HOME", work)
+            .env_remove("BUTTONS_ALLOW_PRIVATE_NETWORKS")
+            .current_dir(work);
+        cmd
+    };
+    quiet(&mut buttons(&["init"]));
+    quiet(&mut buttons(&[
+        "create",
+        "ping",
+        "--url",
+        &url,
+        "--allow-private-networks",
+    ]));
+    // The press must really reach the server and succeed.
+    let check = buttons(&["press", "ping", "--json"])
+        .output()
+        .expect("press runs");
+    let envelope: serde_json::Value =
+        serde_json::from_slice(&check.stdout).expect("press prints JSON");
+    assert_eq!(envelope["data"]["http_status_code"], 200, "{envelope}");
+
+    let mut curl = || quiet(Command::new("curl").args(["-s", &url]));
+    let mut press = || quiet(&mut buttons(&["press", "ping"]));
+    let samples = alternate(ROUNDS, &mut [&mut curl, &mut press]);
+    let curl_ms = median(&samples[0]);
+    let press_ms = median(&samples[1]);
+    println!("medians over {ROUNDS} alternating rounds, GET of a small page on 127.0.0.1:");
+    println!("  curl -s URL            {curl_ms:7.3} ms");
+    println!(
+        "  buttons press ping     {press_ms:7.3} ms  ({:.2}x curl; goal <= 0.6x)",
+        press_ms / curl_ms
+    );
+}
