@@ -61,4 +61,6 @@ pub use context::{Cancel, DEFAULT_GRACE, LineSink, PressContext, PressOptions, S
 pub use env::{MASK, PROGRESS_ENV, dry_run_env, find_interpreter};
 pub use error::Error;
 pub use press::{press, press_blocking};
-pub use prompt::{AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER, is_scaffold_agents_md};
+pub use prompt::{
+    AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER, agent_notes, is_scaffold_agents_md,
+};

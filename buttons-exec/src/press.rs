@@ -72,12 +72,12 @@ pub async fn press(ctx: &PressContext<'_>, opts: PressOptions) -> Result<PressRe
     match ctx.button.kind() {
         ButtonKind::Code(runtime) => {
             code::run(ctx, runtime, opts, &mut result).await;
-            result.prompt = prompt::attached(ctx.button, ctx.dir);
+            result.prompt = prompt::agent_notes(ctx.button, ctx.dir);
         }
         ButtonKind::Prompt => prompt::press(ctx.dir, &mut result),
         ButtonKind::Http => {
             http::run(ctx, opts, &mut result).await;
-            result.prompt = prompt::attached(ctx.button, ctx.dir);
+            result.prompt = prompt::agent_notes(ctx.button, ctx.dir);
         }
         ButtonKind::App => result.fail(ErrorCode::ValidationError, "app buttons are not pressable"),
         ButtonKind::Unknown(runtime) => result.fail(

@@ -83,7 +83,10 @@ pub(crate) fn press(dir: &Path, result: &mut PressResult) {
 /// The `AGENTS.md` text of a code button, when it holds real instructions:
 /// not missing or unreadable, not the scaffold, and not just the button's
 /// description under headings (what older versions of the tool generated).
-pub(crate) fn attached(button: &Button, dir: &Path) -> Option<String> {
+///
+/// This is what a press attaches as `prompt`, and what `buttons mcp` adds to
+/// a tool's description.
+pub fn agent_notes(button: &Button, dir: &Path) -> Option<String> {
     let (text, _) = read_agents_md(dir).ok()?;
     if is_scaffold_agents_md(&text) {
         return None;
