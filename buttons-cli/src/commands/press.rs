@@ -5,7 +5,7 @@ use std::io::Write as _;
 
 use buttons_cli::{PressRequest, Pressed};
 use buttons_exec::{PressOptions, Stream};
-use buttons_spec::Status;
+use buttons_spec::{PressResult, Status};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::cli::PressArgs;
@@ -76,26 +76,7 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
         );
     }
 
-    let mut status = match result.status {
-        Status::Ok => format!(
-            "✓ {} ok in {} ms (exit {})",
-            result.button, result.duration_ms, result.exit_code
-        ),
-        Status::Timeout => format!(
-            "✗ {} timed out after {} ms",
-            result.button, result.duration_ms
-        ),
-        Status::Error => format!(
-            "✗ {} failed: {} (exit {}) in {} ms",
-            result.button,
-            result.error_type.map_or("ERROR", |c| c.as_str()),
-            result.exit_code,
-            result.duration_ms
-        ),
-    };
-    if result.truncated {
-        status.push_str(" (output truncated at 1 MiB)");
-    }
+    let status = status_line(result);
     let mut stderr = String::new();
     if !args.follow && !result.stderr.is_empty() {
         stderr.push_str(&result.stderr);
@@ -108,4 +89,105 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
     let mut reply = Reply::new(result).stdout(stdout).stderr(stderr);
     reply.failure = buttons_cli::failure_of(result).map(CliError::from);
     Ok(reply)
+}
+
+/// The one-line human summary of a press. An HTTP press shows its status
+/// and body size where a script shows its exit code, and says when the
+/// response was cut at the button's cap (the stderr above it says where).
+fn status_line(result: &PressResult) -> String {
+    let exit = match result.http_status_code {
+        Some(code) => format!("HTTP {code} · {}", size(result.stdout.len())),
+        None => format!("exit {}", result.exit_code),
+    };
+    let mut status = match result.status {
+        Status::Ok => format!(
+            "✓ {} ok in {} ms ({exit})",
+            result.button, result.duration_ms
+        ),
+        Status::Timeout => format!(
+            "✗ {} timed out after {} ms",
+            result.button, result.duration_ms
+        ),
+        Status::Error => format!(
+            "✗ {} failed: {} ({exit}) in {} ms",
+            result.button,
+            result.error_type.map_or("ERROR", |c| c.as_str()),
+            result.duration_ms
+        ),
+    };
+    if result.truncated {
+        status.push_str(if result.http_status_code.is_some() {
+            " (response truncated at the button's max_response_size)"
+        } else {
+            " (output truncated at 1 MiB)"
+        });
+    }
+    status
+}
+
+/// `512 B`, `1.2 KiB`, `10 MiB`.
+fn size(bytes: usize) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 || value.fract() == 0.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use buttons_spec::{ErrorCode, Timestamp};
+
+    use super::*;
+
+    fn http_result(status: u16, body: usize) -> PressResult {
+        let mut result = PressResult::new("api", Timestamp::UNIX_EPOCH);
+        result.http_status_code = Some(status);
+        result.exit_code = i64::from(status);
+        result.stdout = "x".repeat(body);
+        result.duration_ms = 7;
+        result
+    }
+
+    #[test]
+    fn http_presses_show_status_size_and_cap() {
+        let mut result = http_result(200, 1229);
+        assert_eq!(
+            status_line(&result),
+            "✓ api ok in 7 ms (HTTP 200 · 1.2 KiB)"
+        );
+        result.truncated = true;
+        assert_eq!(
+            status_line(&result),
+            "✓ api ok in 7 ms (HTTP 200 · 1.2 KiB) (response truncated at the button's max_response_size)"
+        );
+        let mut result = http_result(500, 3);
+        result.fail(ErrorCode::ScriptError, "the server answered HTTP 500");
+        assert_eq!(
+            status_line(&result),
+            "✗ api failed: SCRIPT_ERROR (HTTP 500 · 3 B) in 7 ms"
+        );
+    }
+
+    #[test]
+    fn code_presses_show_the_exit_code() {
+        let mut result = PressResult::new("sh", Timestamp::UNIX_EPOCH);
+        result.truncated = true;
+        assert_eq!(
+            status_line(&result),
+            "✓ sh ok in 0 ms (exit 0) (output truncated at 1 MiB)"
+        );
+        result.fail(ErrorCode::ValidationError, "refused");
+        assert_eq!(
+            status_line(&result),
+            "✗ sh failed: VALIDATION_ERROR (exit -1) in 0 ms (output truncated at 1 MiB)"
+        );
+    }
 }
