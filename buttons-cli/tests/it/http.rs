@@ -504,3 +504,29 @@ fn dry_run_shows_the_exact_request_and_sends_nothing() {
     assert!(server.requests().is_empty());
     assert!(history(&sb, "dry").is_empty());
 }
+
+#[test]
+fn the_environment_proxy_is_not_used() {
+    let sb = Sandbox::new();
+    let proxy = Tripwire::bind("127.0.0.1");
+    let server = Server::fixed(200, b"direct");
+    sb.ok(&[
+        "create",
+        "direct",
+        "--url",
+        &server.url("/d"),
+        "--allow-private-networks",
+        // Through the proxy, the press would wait on the tripwire: fail fast.
+        "--timeout",
+        "5",
+    ]);
+    let proxy_url = format!("http://{}", proxy.addr);
+    let env: Vec<(&str, &str)> = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        .into_iter()
+        .map(|name| (name, proxy_url.as_str()))
+        .collect();
+    let run = run_env(&sb, &["press", "direct"], &env);
+    assert_eq!(run.json["data"]["stdout"], "direct", "{}", run.json);
+    assert_eq!(server.requests().len(), 1);
+    proxy.assert_untouched();
+}
