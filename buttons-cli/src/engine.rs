@@ -209,7 +209,15 @@ pub async fn press(
     ctx.started_at = Some(started_at);
     let mut options = options;
     options.timeout = Some(timeout);
-    let mut result = buttons_exec::press(&ctx, options).await?;
+    // Pruning old records overlaps the press instead of following it.
+    let room = {
+        let (store, name) = (store.clone(), name.clone());
+        std::thread::spawn(move || store.make_room(&name))
+    };
+    let result = buttons_exec::press(&ctx, options).await;
+    // A failed pre-prune is harmless: write_record prunes again.
+    let _ = room.join();
+    let mut result = result?;
     result.progress_path = Some(progress.display().to_string());
     let record = RunRecord::from_result(&result, Timestamp::now());
     let record = store.write_record(&name, &record).map_err(PressError::from);

@@ -67,6 +67,12 @@ fn classify(e: io::Error, path: &Path, action: &'static str) -> Error {
 /// missing. A directory it creates gets mode 0700 whatever the umask; an
 /// existing one is left as it is.
 pub(crate) fn ensure_dir(path: &Path) -> Result<()> {
+    // Usually it exists: one open (refusing a link) settles it.
+    match open_dir(path) {
+        Ok(_) => return Ok(()),
+        Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
     match DirBuilder::new().mode(DIR_MODE).create(path) {
         Ok(()) => {
             let dir = open_dir(path)?;
@@ -146,7 +152,7 @@ pub(crate) fn write_atomic(
     let mut guard = TempGuard(Some(&tmp));
     let file = create_file(&tmp, bytes, mode)?;
     if durable {
-        file.sync_all().map_err(Error::io("sync", &tmp))?;
+        file.sync_data().map_err(Error::io("sync", &tmp))?;
     }
     drop(file);
     fs::rename(&tmp, &target).map_err(Error::io("rename into place", &target))?;

@@ -89,14 +89,24 @@ impl Store {
         json.push('\n');
         let file = format!("{}{RECORD_EXT}", record_stem(record.started_at));
         let path = private_fs::write_atomic(&dir, &file, json.as_bytes(), FILE_MODE, true)?;
-        self.prune(&dir)?;
+        self.prune(&dir, MAX_RECORDS)?;
         Ok(path)
     }
 
-    /// Removes the oldest records (and progress files) beyond [`MAX_RECORDS`],
-    /// and temporary files left by writers that died, holding an exclusive
-    /// lock on `pressed/.lock` so concurrent pruners never race.
-    fn prune(&self, dir: &Path) -> Result<()> {
+    /// Prunes a button's records to one below [`MAX_RECORDS`], making room
+    /// for the record of a press under way. Call it while the press runs (on
+    /// another thread): the pruning [`Store::write_record`] does afterwards
+    /// then usually has nothing left to remove.
+    pub fn make_room(&self, name: &ButtonName) -> Result<()> {
+        let dir = self.ensure_pressed(name)?;
+        self.prune(&dir, MAX_RECORDS - 1)
+    }
+
+    /// Removes the oldest records beyond `keep` (and progress files beyond
+    /// [`MAX_RECORDS`]), and temporary files left by writers that died,
+    /// holding an exclusive lock on `pressed/.lock` so concurrent pruners
+    /// never race.
+    fn prune(&self, dir: &Path, keep: usize) -> Result<()> {
         let lock_path = dir.join(LOCK_FILE);
         let lock = OpenOptions::new()
             .create(true)
@@ -131,10 +141,10 @@ impl Store {
                 progress.push(name);
             }
         }
-        for list in [&mut records, &mut progress] {
-            if list.len() > MAX_RECORDS {
+        for (list, keep) in [(&mut records, keep), (&mut progress, MAX_RECORDS)] {
+            if list.len() > keep {
                 list.sort_unstable();
-                let excess = list.len() - MAX_RECORDS;
+                let excess = list.len() - keep;
                 for old in &list[..excess] {
                     remove_if_present(&dir.join(old))?;
                 }

@@ -24,7 +24,10 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn example_buttons_press() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().join(".buttons");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .join(".buttons");
     let sb = Sandbox::new();
     copy_dir(&repo, &sb.data());
     let names: Vec<String> = sb
@@ -42,7 +45,10 @@ fn example_buttons_press() {
     assert!(data["stdout"].as_str().unwrap().contains("git diff"));
     let run = sb.run(&["press", "word-count", "--arg", "text=one two three"]);
     if run.json["ok"] == true {
-        assert_eq!(run.json["data"]["stdout"], "{\"words\": 3, \"characters\": 13}\n");
+        assert_eq!(
+            run.json["data"]["stdout"],
+            "{\"words\": 3, \"characters\": 13}\n"
+        );
     } else {
         // Only acceptable failure: no Python on this machine.
         assert_eq!(run.json["error"]["code"], "RUNTIME_MISSING", "{}", run.json);

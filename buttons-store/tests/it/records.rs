@@ -197,3 +197,28 @@ fn progress_file_is_empty_private_and_not_a_record() {
         .unwrap();
     assert_ne!(path, other);
 }
+
+#[test]
+fn make_room_leaves_one_slot_and_write_keeps_the_limit() {
+    let (_t, store) = temp_store();
+    let name = make(&store, "b", "true");
+    let base = Timestamp::UNIX_EPOCH;
+    for n in 0..(MAX_RECORDS as u64 + 5) {
+        let at = base + Duration::from_secs(n);
+        store
+            .write_record(&name, &record("b", at, &n.to_string()))
+            .unwrap();
+    }
+    assert_eq!(store.records(Some(&name), 1000).unwrap().len(), MAX_RECORDS);
+    store.make_room(&name).unwrap();
+    let kept = store.records(Some(&name), 1000).unwrap();
+    assert_eq!(kept.len(), MAX_RECORDS - 1);
+    assert_eq!(
+        kept[0].record.stdout,
+        (MAX_RECORDS + 4).to_string(),
+        "the newest must stay"
+    );
+    let at = base + Duration::from_secs(1000);
+    store.write_record(&name, &record("b", at, "new")).unwrap();
+    assert_eq!(store.records(Some(&name), 1000).unwrap().len(), MAX_RECORDS);
+}
