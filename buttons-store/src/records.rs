@@ -1,8 +1,8 @@
 //! Run records: one JSON file per press in `buttons/<name>/pressed/`.
 
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -18,6 +18,8 @@ use crate::store::{BUTTONS_DIR, Store};
 pub const MAX_RECORDS: usize = 100;
 
 const LOCK_FILE: &str = ".lock";
+/// Bytes of the record count kept in the lock file.
+const COUNT_WIDTH: usize = 21;
 const RECORD_EXT: &str = ".json";
 const PROGRESS_EXT: &str = ".jsonl";
 /// Temporary files older than this were left by a writer that died.
@@ -81,76 +83,36 @@ impl Store {
 
     /// Writes a run record atomically (temporary file in `pressed/`, fsync,
     /// rename, fsync of the folder) under a unique, time-sortable name, then
-    /// prunes the button's records to [`MAX_RECORDS`]. Safe under concurrent
+    /// keeps the button's records to [`MAX_RECORDS`]. Safe under concurrent
     /// writers: N presses leave N records (up to the limit).
+    ///
+    /// The lock file `pressed/.lock` holds an upper bound of the number of
+    /// records, kept under the lock: every writer adds one after its rename,
+    /// every pruning sets it to the exact count. Only when the bound exceeds
+    /// the limit is the folder listed and pruned, so a press that ran
+    /// [`Store::make_room`] first does not list the folder again.
     pub fn write_record(&self, name: &ButtonName, record: &RunRecord) -> Result<PathBuf> {
         let dir = self.ensure_pressed(name)?;
         let mut json = serde_json::to_string_pretty(record).expect("a RunRecord always serializes");
         json.push('\n');
         let file = format!("{}{RECORD_EXT}", record_stem(record.started_at));
         let path = private_fs::write_atomic(&dir, &file, json.as_bytes(), FILE_MODE, true)?;
-        self.prune(&dir, MAX_RECORDS)?;
+        let lock = lock_pressed(&dir)?;
+        match read_count(&lock) {
+            Some(count) if count < MAX_RECORDS => write_count(&lock, &dir, count + 1)?,
+            _ => prune_locked(&lock, &dir, MAX_RECORDS)?,
+        }
         Ok(path)
     }
 
-    /// Prunes a button's records to one below [`MAX_RECORDS`], making room
-    /// for the record of a press under way. Call it while the press runs (on
-    /// another thread): the pruning [`Store::write_record`] does afterwards
-    /// then usually has nothing left to remove.
+    /// Prunes a button's records to one below [`MAX_RECORDS`] (and its
+    /// progress files to the limit), making room for the record of a press
+    /// under way. Call it while the press runs (e.g. on another thread): the
+    /// [`Store::write_record`] that follows then has nothing to list or remove.
     pub fn make_room(&self, name: &ButtonName) -> Result<()> {
         let dir = self.ensure_pressed(name)?;
-        self.prune(&dir, MAX_RECORDS - 1)
-    }
-
-    /// Removes the oldest records beyond `keep` (and progress files beyond
-    /// [`MAX_RECORDS`]), and temporary files left by writers that died,
-    /// holding an exclusive lock on `pressed/.lock` so concurrent pruners
-    /// never race.
-    fn prune(&self, dir: &Path, keep: usize) -> Result<()> {
-        let lock_path = dir.join(LOCK_FILE);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(FILE_MODE)
-            .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
-            .open(&lock_path)
-            .map_err(Error::io("open", &lock_path))?;
-        lock.lock().map_err(Error::io("lock", &lock_path))?;
-        let mut records = Vec::new();
-        let mut progress = Vec::new();
-        let now = SystemTime::now();
-        for entry in fs::read_dir(dir).map_err(Error::io("read", dir))? {
-            let entry = entry.map_err(Error::io("read", dir))?;
-            let Ok(name) = entry.file_name().into_string() else {
-                continue;
-            };
-            if name.starts_with(TMP_PREFIX) {
-                let stale = entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| now.duration_since(t).ok())
-                    .is_some_and(|age| age > STALE_TMP);
-                if stale {
-                    remove_if_present(&entry.path())?;
-                }
-            } else if is_record_name(&name) {
-                records.push(name);
-            } else if !name.starts_with('.') && name.ends_with(PROGRESS_EXT) {
-                progress.push(name);
-            }
-        }
-        for (list, keep) in [(&mut records, keep), (&mut progress, MAX_RECORDS)] {
-            if list.len() > keep {
-                list.sort_unstable();
-                let excess = list.len() - keep;
-                for old in &list[..excess] {
-                    remove_if_present(&dir.join(old))?;
-                }
-            }
-        }
-        Ok(())
+        let lock = lock_pressed(&dir)?;
+        prune_locked(&lock, &dir, MAX_RECORDS - 1)
     }
 
     /// The newest `last` records, newest first: of one button, or of every
@@ -208,6 +170,78 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Opens `pressed/.lock` (never through a link) and holds it exclusively
+/// until the returned file is dropped.
+fn lock_pressed(dir: &Path) -> Result<File> {
+    let lock_path = dir.join(LOCK_FILE);
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .mode(FILE_MODE)
+        .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
+        .open(&lock_path)
+        .map_err(Error::io("open", &lock_path))?;
+    lock.lock().map_err(Error::io("lock", &lock_path))?;
+    Ok(lock)
+}
+
+/// The record count bound kept in the lock file, if it holds one.
+fn read_count(lock: &File) -> Option<usize> {
+    let mut buf = [0u8; COUNT_WIDTH];
+    let n = lock.read_at(&mut buf, 0).ok()?;
+    std::str::from_utf8(&buf[..n]).ok()?.trim().parse().ok()
+}
+
+fn write_count(lock: &File, dir: &Path, count: usize) -> Result<()> {
+    // Fixed width, so a shorter number never leaves digits of a longer one.
+    let text = format!("{count:>width$}\n", width = COUNT_WIDTH - 1);
+    lock.write_all_at(text.as_bytes(), 0)
+        .map_err(Error::io("write", dir.join(LOCK_FILE)))
+}
+
+/// With the lock held: removes the oldest records beyond `keep` (and progress
+/// files beyond [`MAX_RECORDS`]) and temporary files left by writers that
+/// died, then stores the exact record count in the lock file.
+fn prune_locked(lock: &File, dir: &Path, keep: usize) -> Result<()> {
+    let mut records = Vec::new();
+    let mut progress = Vec::new();
+    let now = SystemTime::now();
+    for entry in fs::read_dir(dir).map_err(Error::io("read", dir))? {
+        let entry = entry.map_err(Error::io("read", dir))?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if name.starts_with(TMP_PREFIX) {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age > STALE_TMP);
+            if stale {
+                remove_if_present(&entry.path())?;
+            }
+        } else if is_record_name(&name) {
+            records.push(name);
+        } else if !name.starts_with('.') && name.ends_with(PROGRESS_EXT) {
+            progress.push(name);
+        }
+    }
+    let remaining = records.len().min(keep);
+    for (list, keep) in [(&mut records, keep), (&mut progress, MAX_RECORDS)] {
+        if list.len() > keep {
+            list.sort_unstable();
+            let excess = list.len() - keep;
+            for old in &list[..excess] {
+                remove_if_present(&dir.join(old))?;
+            }
+        }
+    }
+    write_count(lock, dir, remaining)
 }
 
 fn remove_if_present(path: &Path) -> Result<()> {

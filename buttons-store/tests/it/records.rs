@@ -123,6 +123,8 @@ fn temp_files_are_never_records_and_stale_ones_are_swept() {
     store
         .write_record(&name, &record("b", at, "again"))
         .unwrap();
+    // Stale files go whenever the folder is listed for pruning.
+    store.make_room(&name).unwrap();
     assert!(!stale.exists(), "stale temp file kept");
     assert!(fresh.exists(), "a live writer's temp file was removed");
     assert_eq!(store.records(Some(&name), 10).unwrap().len(), 2);
@@ -220,5 +222,59 @@ fn make_room_leaves_one_slot_and_write_keeps_the_limit() {
     );
     let at = base + Duration::from_secs(1000);
     store.write_record(&name, &record("b", at, "new")).unwrap();
+    assert_eq!(store.records(Some(&name), 1000).unwrap().len(), MAX_RECORDS);
+}
+
+#[test]
+fn record_count_bound_survives_outside_changes() {
+    let (_t, store) = temp_store();
+    let name = make(&store, "b", "true");
+    let pressed = store.buttons_dir().join("b/pressed");
+    let base = Timestamp::UNIX_EPOCH;
+    let at = |n: u64| base + Duration::from_secs(n);
+    for n in 0..MAX_RECORDS as u64 {
+        store
+            .write_record(&name, &record("b", at(n), &n.to_string()))
+            .unwrap();
+    }
+    // Someone deletes half the records by hand: the bound is now too high,
+    // which must cost a listing, never a record.
+    let mut files: Vec<_> = fs::read_dir(&pressed)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    for old in &files[..50] {
+        fs::remove_file(old).unwrap();
+    }
+    store
+        .write_record(&name, &record("b", at(500), "x"))
+        .unwrap();
+    assert_eq!(store.records(Some(&name), 1000).unwrap().len(), 51);
+
+    // Another tool drops records in without counting them: the next
+    // make_room recounts, and the limit holds after the write.
+    for n in 0..80u64 {
+        let file = pressed.join(format!("1960-01-01T00-00-{n:02}.000000000Z-1-000000.json"));
+        fs::write(
+            file,
+            serde_json::to_vec(&record("b", at(n), "old")).unwrap(),
+        )
+        .unwrap();
+    }
+    store.make_room(&name).unwrap();
+    store
+        .write_record(&name, &record("b", at(600), "y"))
+        .unwrap();
+    let kept = store.records(Some(&name), 1000).unwrap();
+    assert_eq!(kept.len(), MAX_RECORDS);
+    assert_eq!(kept[0].record.stdout, "y");
+
+    // A garbled count is ignored (the folder is listed instead).
+    fs::write(pressed.join(".lock"), "garbage").unwrap();
+    store
+        .write_record(&name, &record("b", at(700), "z"))
+        .unwrap();
     assert_eq!(store.records(Some(&name), 1000).unwrap().len(), MAX_RECORDS);
 }
