@@ -1,8 +1,9 @@
 //! Run records: one JSON file per press in `buttons/<name>/pressed/`.
 
+use std::fs::Permissions;
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -185,6 +186,8 @@ fn lock_pressed(dir: &Path) -> Result<File> {
         .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
         .open(&lock_path)
         .map_err(Error::io("open", &lock_path))?;
+    lock.set_permissions(Permissions::from_mode(FILE_MODE))
+        .map_err(Error::io("set permissions of", &lock_path))?;
     lock.lock().map_err(Error::io("lock", &lock_path))?;
     Ok(lock)
 }

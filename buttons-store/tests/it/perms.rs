@@ -17,7 +17,7 @@ fn mode(path: &Path) -> u32 {
 /// umask is process-wide, so the work runs in a child: this same test,
 /// re-executed through `sh -c 'umask 000; exec …'` with `UMASK_CHILD_DIR` set.
 #[test]
-fn permissions_hold_under_umask_000() {
+fn permissions_hold_under_any_umask() {
     if let Some(dir) = std::env::var_os("UMASK_CHILD_DIR") {
         let store = Store::at(Path::new(&dir).join("data")).unwrap();
         store.init().unwrap();
@@ -33,39 +33,47 @@ fn permissions_hold_under_umask_000() {
         store.set_battery(Scope::Local, "TOKEN", "s3cret").unwrap();
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg("umask 000; exec \"$0\" --exact perms::permissions_hold_under_umask_000 --test-threads 1")
-        .arg(&exe)
-        .env("UMASK_CHILD_DIR", tmp.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let data = tmp.path().join("data");
-    let mut seen = 0;
-    let mut stack = vec![data];
-    while let Some(dir) = stack.pop() {
-        assert_eq!(mode(&dir), 0o700, "{}", dir.display());
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            seen += 1;
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.file_name().unwrap() == "main.sh" {
-                assert_eq!(mode(&path), 0o700, "{}", path.display());
-            } else {
-                assert_eq!(mode(&path), 0o600, "{}", path.display());
+    // 000 would let modes through as asked; 0277 would strip them to
+    // read-only. Either way the store must end up with exactly its modes.
+    for umask in ["000", "0277"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let exe = std::env::current_exe().unwrap();
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask {umask}; exec \"$0\" --exact perms::permissions_hold_under_any_umask --test-threads 1"
+            ))
+            .arg(&exe)
+            .env("UMASK_CHILD_DIR", tmp.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let data = tmp.path().join("data");
+        let mut seen = 0;
+        let mut stack = vec![data];
+        while let Some(dir) = stack.pop() {
+            assert_eq!(mode(&dir), 0o700, "umask {umask}: {}", dir.display());
+            for entry in fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                seen += 1;
+                let want = if path.is_dir() {
+                    stack.push(path.clone());
+                    0o700
+                } else if path.file_name().unwrap() == "main.sh" {
+                    0o700
+                } else {
+                    0o600
+                };
+                assert_eq!(mode(&path), want, "umask {umask}: {}", path.display());
             }
         }
+        // .gitignore, AGENTS.md, batteries.json, buttons/, b/, 3 files, pressed/, record, progress, lock
+        assert!(seen >= 12, "only {seen} entries");
     }
-    // .gitignore, AGENTS.md, batteries.json, buttons/, b/, 3 files, pressed/, record, progress, lock
-    assert!(seen >= 11, "only {seen} entries");
 }
 
 #[test]
