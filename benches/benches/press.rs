@@ -7,6 +7,8 @@
 //! medians and ratios (goals: press <= 0.9x just and <= 3.2x the bare run).
 //! Then the peak RSS of `buttons press` while the button writes 1 GiB to
 //! stdout (goal: <= 16 MiB).
+#![expect(clippy::print_stdout, reason = "a benchmark reports its figures")]
+#![expect(clippy::print_stderr, reason = "installing just takes a while; say so")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
