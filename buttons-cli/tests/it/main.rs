@@ -8,6 +8,7 @@ mod examples;
 mod history;
 mod http;
 mod press;
+mod tty;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

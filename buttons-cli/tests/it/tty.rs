@@ -1,0 +1,125 @@
+//! Human output on a terminal, through util-linux `script` (a pseudo-terminal).
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+
+use crate::Sandbox;
+
+/// Runs `buttons ARGS` on a pseudo-terminal with `input` typed in; returns
+/// what the terminal showed (stdout and stderr together) and the exit code.
+fn on_tty(sb: &Sandbox, args: &str, input: &str) -> (String, i32) {
+    assert!(
+        Command::new("script").arg("--version").output().is_ok(),
+        "these tests need util-linux `script` (a pseudo-terminal)"
+    );
+    let exe = env!("CARGO_BIN_EXE_buttons");
+    let mut child = Command::new("script")
+        .args(["-qec", &format!("'{exe}' {args}"), "/dev/null"])
+        .env("HOME", sb.home())
+        .env("BUTTONS_HOME", sb.data())
+        .env("NO_COLOR", "1")
+        .current_dir(sb.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    (text, out.status.code().unwrap())
+}
+
+#[test]
+fn press_prints_output_and_a_status_line() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "create",
+        "hi",
+        "--code",
+        "echo \"Hello, $BUTTONS_ARG_WHO!\"",
+        "--arg",
+        "who:string:required",
+    ]);
+    let (text, code) = on_tty(&sb, "press hi --arg who=World", "");
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("Hello, World!\n"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("✓ hi ok in ")), "{text}");
+    assert!(!text.contains("\"ok\""), "JSON on a terminal: {text}");
+
+    sb.ok(&["create", "bad", "--code", "echo oops >&2; exit 4"]);
+    let (text, code) = on_tty(&sb, "press bad", "");
+    assert_eq!(code, 1);
+    assert!(text.contains("oops"), "{text}");
+    assert!(
+        text.contains("✗ bad failed: SCRIPT_ERROR (exit 4)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn errors_name_the_fix() {
+    let sb = Sandbox::new();
+    let (text, code) = on_tty(&sb, "press nope", "");
+    assert_eq!(code, 1);
+    assert!(text.contains("error: button \"nope\" not found"), "{text}");
+    assert!(text.contains("hint: run 'buttons list'"), "{text}");
+}
+
+#[test]
+fn list_is_an_aligned_table_and_batteries_stay_hidden() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "a", "--code", "true", "-d", "first"]);
+    sb.ok(&[
+        "create",
+        "longer-name",
+        "--runtime",
+        "python",
+        "--arg",
+        "x:int:optional",
+    ]);
+    sb.ok(&["batteries", "set", "TOKEN", "sekrit"]);
+    let (text, _) = on_tty(&sb, "list", "");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "NAME         KIND    ARGS  DESCRIPTION");
+    assert_eq!(lines[1], "a            shell         first");
+    assert_eq!(lines[2], "longer-name  python  [x]");
+    let (text, _) = on_tty(&sb, "batteries list", "");
+    assert!(text.contains("TOKEN") && !text.contains("sekrit"), "{text}");
+}
+
+#[test]
+fn delete_asks_on_a_terminal() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "keep", "--code", "true"]);
+    let (text, code) = on_tty(&sb, "delete keep", "n\n");
+    assert_eq!(code, 0);
+    assert!(
+        text.contains("[y/N]") && text.contains("Kept keep."),
+        "{text}"
+    );
+    assert!(sb.data().join("buttons/keep").is_dir());
+    let (text, _) = on_tty(&sb, "rm keep", "y\n");
+    assert!(text.contains("Deleted keep."), "{text}");
+    assert!(!sb.data().join("buttons/keep").exists());
+}
+
+#[test]
+fn loose_data_dir_notice_once_in_human_mode() {
+    let sb = Sandbox::new();
+    std::fs::create_dir(sb.data()).unwrap();
+    std::fs::set_permissions(sb.data(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (text, _) = on_tty(&sb, "list", "");
+    assert_eq!(
+        text.matches("note: tightened permissions").count(),
+        1,
+        "{text}"
+    );
+    let (text, _) = on_tty(&sb, "list", "");
+    assert!(!text.contains("note:"), "{text}");
+}
