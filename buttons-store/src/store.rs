@@ -109,11 +109,19 @@ impl Store {
     /// An existing directory owned by us but accessible to others is
     /// tightened to 0700 ([`Store::notice`] says so); one owned by another user
     /// is refused.
+    ///
+    /// A data directory that is itself a symbolic link (a user's own choice,
+    /// e.g. `~/.buttons` pointing into a dotfiles checkout) is resolved once
+    /// here; links *inside* it are never followed when writing.
     pub fn open(location: &Location) -> Result<Self> {
         let notice = check_existing_root(&location.root)?;
+        let root = fs::canonicalize(&location.root).unwrap_or_else(|_| location.root.clone());
         Ok(Self {
-            root: location.root.clone(),
-            global: location.global.clone().filter(|g| *g != location.root),
+            global: location
+                .global
+                .clone()
+                .filter(|g| *g != location.root && *g != root),
+            root,
             notice,
         })
     }

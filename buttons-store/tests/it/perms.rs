@@ -116,3 +116,17 @@ fn planted_batteries_link_is_replaced_not_followed() {
     let _ = store.set_battery(Scope::Local, "K", "v");
     assert_eq!(fs::read_to_string(&target).unwrap(), "untouched");
 }
+
+#[test]
+fn a_symlinked_data_dir_is_resolved_but_links_inside_are_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let real = tmp.path().join("dotfiles-buttons");
+    fs::create_dir(&real).unwrap();
+    fs::set_permissions(&real, fs::Permissions::from_mode(0o700)).unwrap();
+    let link = tmp.path().join("data");
+    symlink(&real, &link).unwrap();
+    let store = Store::at(&link).unwrap();
+    store.init().unwrap();
+    make(&store, "b", "true");
+    assert!(real.join("buttons/b/button.json").is_file());
+}
