@@ -22,6 +22,18 @@ mod common;
 
 const ROUNDS: usize = 300;
 
+/// Runs with the same small environment for every contender: cargo's own
+/// variables (`LD_LIBRARY_PATH` in particular, which slows every dynamic
+/// loader lookup) must not tilt the comparison.
+fn clean_env<'a>(cmd: &'a mut Command, home: &Path) -> &'a mut Command {
+    cmd.env_clear()
+        .env(
+            "PATH",
+            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
+        )
+        .env("HOME", home)
+}
+
 fn quiet(cmd: &mut Command) {
     let status = cmd
         .stdin(Stdio::null())
@@ -107,9 +119,9 @@ fn main() {
 
     let press = |name: &str| {
         let mut cmd = Command::new(&exe);
-        cmd.args(["press", name])
+        clean_env(&mut cmd, work)
+            .args(["press", name])
             .env("BUTTONS_HOME", &data)
-            .env("HOME", work)
             .current_dir(work);
         cmd
     };
@@ -118,10 +130,22 @@ fn main() {
         println!("just could not be installed: skipping the just comparison");
     }
 
-    let mut bare = || quiet(Command::new("/bin/sh").arg("main.sh").current_dir(work));
+    let mut bare = || {
+        quiet(
+            clean_env(&mut Command::new("/bin/sh"), work)
+                .arg("main.sh")
+                .current_dir(work),
+        );
+    };
     let mut buttons = || quiet(&mut press("noop"));
     let samples = if let Some(just) = &just {
-        let mut peer = || quiet(Command::new(just).arg("noop").current_dir(work));
+        let mut peer = || {
+            quiet(
+                clean_env(&mut Command::new(just), work)
+                    .arg("noop")
+                    .current_dir(work),
+            );
+        };
         alternate(ROUNDS, &mut [&mut bare, &mut peer, &mut buttons])
     } else {
         let mut s = alternate(ROUNDS, &mut [&mut bare, &mut buttons]);
