@@ -31,4 +31,8 @@
 
 mod engine;
 
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use engine::{PressError, PressRequest, Pressed, Ran, failure_of, parse_press_args, press};
