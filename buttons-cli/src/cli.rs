@@ -43,6 +43,9 @@ pub(crate) enum Command {
     Batteries(BatteriesCommand),
     /// Print the version.
     Version,
+    /// Serve the MCP-enabled buttons as Model Context Protocol tools on stdio,
+    /// or toggle a button with `mcp enable|disable NAME`.
+    Mcp(McpArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -178,4 +181,25 @@ pub(crate) struct ScopeArgs {
     /// Use the project's .buttons/batteries.json.
     #[arg(long)]
     pub(crate) local: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct McpArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<McpCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum McpCommand {
+    /// Expose a button as an MCP tool.
+    Enable {
+        /// The button's name.
+        name: String,
+    },
+    /// Stop exposing a button as an MCP tool.
+    Disable {
+        /// The button's name.
+        name: String,
+    },
 }

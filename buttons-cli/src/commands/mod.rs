@@ -8,6 +8,7 @@ mod delete;
 mod history;
 mod init;
 mod list;
+pub(crate) mod mcp;
 mod press;
 mod show;
 mod version;
@@ -30,6 +31,10 @@ pub(crate) fn run(command: Command, out: Output) -> CliResult<Reply> {
         Command::Delete(args) => delete::run(args, out),
         Command::Batteries(cmd) => batteries::run(cmd, out),
         Command::Version => Ok(version::run()),
+        Command::Mcp(args) => match args.command {
+            Some(command) => mcp::run(command, out),
+            None => unreachable!("main serves `buttons mcp` before rendering any reply"),
+        },
         Command::Completions { shell } => completions::run(shell),
         Command::Show(words) => show::run(&words, out),
     }

@@ -7,6 +7,7 @@ mod cli;
 mod examples;
 mod history;
 mod http;
+mod mcp;
 mod press;
 mod tty;
 

@@ -1,0 +1,273 @@
+//! `buttons mcp`: the enabled buttons as Model Context Protocol tools over
+//! stdio, and `buttons mcp enable|disable NAME`.
+//!
+//! The server speaks only protocol messages on stdout; diagnostics go to
+//! stderr. Every `tools/call` goes through the same press pipeline as
+//! `buttons press` (argument validation, batteries, timeouts, the
+//! private-network guard, bounded capture, one run record).
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use buttons_cli::{PressError, PressRequest, Pressed};
+use buttons_exec::PressOptions;
+use buttons_spec::{Args, Button, ButtonKind, Timestamp};
+use buttons_store::Store;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::{NotificationContext, RequestContext, RoleServer};
+use rmcp::{ErrorData as McpError, ServerHandler, ServiceExt as _};
+use serde_json::{Value, json};
+
+use crate::cli::McpCommand;
+use crate::commands::{button_name, open_store};
+use crate::error::CliResult;
+use crate::output::{Output, Reply};
+
+/// How often the server looks for buttons created, deleted or toggled.
+const WATCH_INTERVAL: Duration = Duration::from_millis(500);
+
+/// `buttons mcp enable|disable NAME`: a read-modify-write of `mcp_enabled`
+/// that keeps every other field, known or not.
+pub(crate) fn run(command: McpCommand, out: Output) -> CliResult<Reply> {
+    let (name, enabled) = match command {
+        McpCommand::Enable { name } => (name, true),
+        McpCommand::Disable { name } => (name, false),
+    };
+    let store = open_store(out)?;
+    let name = button_name(&name)?;
+    let button = store.update(&name, Timestamp::now(), |b| b.mcp_enabled = enabled)?;
+    let verb = if enabled { "enabled" } else { "disabled" };
+    Ok(
+        Reply::new(json!({ "button": button.name, "mcp_enabled": enabled }))
+            .stdout(format!("MCP {verb} for {}\n", button.name)),
+    )
+}
+
+/// `buttons mcp`: serves until the client closes stdin. Prints nothing but
+/// protocol messages on stdout.
+pub(crate) fn serve(out: Output) -> ExitCode {
+    let fail = |message: String| {
+        let _ = writeln!(std::io::stderr().lock(), "buttons mcp: {message}");
+        ExitCode::FAILURE
+    };
+    // Notices go to stderr only; stdout belongs to the protocol.
+    let store = match open_store(out) {
+        Ok(store) => store,
+        Err(e) => return fail(e.message),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(format!("failed to start the async runtime: {e}")),
+    };
+    let server = Server {
+        store: Arc::new(store),
+    };
+    runtime.block_on(async move {
+        let service = match server.serve(rmcp::transport::stdio()).await {
+            Ok(service) => service,
+            Err(e) => return fail(format!("failed to start the MCP session: {e}")),
+        };
+        match service.waiting().await {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => fail(format!("the MCP session ended with an error: {e}")),
+        }
+    })
+}
+
+/// The MCP server: a view of one data directory, read afresh on every request.
+#[derive(Clone)]
+struct Server {
+    store: Arc<Store>,
+}
+
+/// An enabled, pressable button and its agent notes.
+struct Exposed {
+    button: Button,
+    notes: Option<String>,
+}
+
+impl Server {
+    /// Buttons with `mcp_enabled: true` that can be pressed, sorted by name.
+    fn exposed(&self) -> Result<Vec<Exposed>, McpError> {
+        let listed = self
+            .store
+            .list()
+            .map_err(|e| McpError::internal_error(e.to_string(), None))?;
+        Ok(listed
+            .into_iter()
+            .filter_map(|l| l.button.ok())
+            .filter(|b| b.mcp_enabled && b.kind() != ButtonKind::App)
+            .map(|button| {
+                let dir = self.store.button_dir(
+                    &buttons_spec::ButtonName::new(&button.name)
+                        .expect("listed buttons have valid names"),
+                );
+                let notes = buttons_exec::agent_notes(&button, &dir);
+                Exposed { button, notes }
+            })
+            .collect())
+    }
+
+    /// What changes the tool list: names, specs' update times, enablement.
+    fn fingerprint(&self) -> Option<Vec<(String, Timestamp)>> {
+        let exposed = self.exposed().ok()?;
+        Some(
+            exposed
+                .into_iter()
+                .map(|e| (e.button.name, e.button.updated_at))
+                .collect(),
+        )
+    }
+}
+
+/// The MCP tool for a button: its name, its description plus its agent
+/// notes, and a JSON Schema of its arguments.
+fn tool_of(exposed: &Exposed) -> Tool {
+    let mut description = exposed.button.description.clone();
+    if let Some(notes) = &exposed.notes {
+        if !description.is_empty() {
+            description.push_str("\n\n");
+        }
+        description.push_str(notes.trim());
+    }
+    let Value::Object(schema) = buttons_spec::input_schema(&exposed.button.args) else {
+        unreachable!("input_schema always returns an object");
+    };
+    Tool::new(exposed.button.name.clone(), description, Arc::new(schema))
+}
+
+/// A tool error (not a protocol error) carrying the error envelope's fields.
+fn tool_error(error: &PressError) -> CallToolResult {
+    let mut text = format!("{}: {}", error.code, error.message);
+    if let Some(hint) = &error.hint {
+        text.push_str("\nhint: ");
+        text.push_str(hint);
+    }
+    let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
+    result.structured_content =
+        Some(serde_json::to_value(error).expect("an error envelope serializes"));
+    result
+}
+
+impl ServerHandler for Server {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .build(),
+        )
+        .with_instructions(
+            "Each tool presses a button: a script, an HTTP request or a prompt. \
+             structuredContent holds the press result (status, exit_code, stdout, stderr).",
+        )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        let tools = self.exposed()?.iter().map(tool_of).collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let Some(exposed) = self
+            .exposed()?
+            .into_iter()
+            .find(|e| e.button.name == request.name)
+        else {
+            return Err(McpError::invalid_params(
+                format!(
+                    "no tool named {:?}: it does not exist or its button is not MCP-enabled \
+                     (buttons mcp enable NAME)",
+                    request.name
+                ),
+                None,
+            ));
+        };
+        let empty = serde_json::Map::new();
+        let supplied = request.arguments.as_ref().unwrap_or(&empty);
+        let args = match Args::validate_json(&exposed.button.args, supplied) {
+            Ok(args) => args,
+            Err(e) => {
+                let mut error = PressError::from(e);
+                error.spec = Some(Box::new(
+                    serde_json::to_value(&exposed.button.args)
+                        .expect("argument definitions serialize"),
+                ));
+                return Ok(tool_error(&error).into());
+            }
+        };
+        let press = PressRequest {
+            name: exposed.button.name.clone(),
+            args: args.to_map().into_iter().collect(),
+            timeout: None,
+            dry_run: false,
+        };
+        // A client's notifications/cancelled ends the press like Ctrl-C does.
+        let cancelled = context.ct.clone();
+        let options = PressOptions::default().cancel_on(async move { cancelled.cancelled().await });
+        let base_env = std::env::vars_os().collect();
+        let ran = match buttons_cli::press(&self.store, &press, base_env, options).await {
+            Ok(Pressed::Ran(ran)) => ran,
+            Ok(Pressed::DryRun(_)) => unreachable!("dry_run is false"),
+            Err(error) => return Ok(tool_error(&error).into()),
+        };
+        let result = &ran.result;
+        let mut content = vec![ContentBlock::text(result.stdout.clone())];
+        if !result.is_ok() && !result.stderr.is_empty() {
+            content.push(ContentBlock::text(result.stderr.clone()));
+        }
+        if let Some(prompt) = &result.prompt {
+            content.push(ContentBlock::text(prompt.clone()));
+        }
+        if let Err(e) = &ran.record {
+            content.push(ContentBlock::text(format!(
+                "warning: the run record could not be written: {}",
+                e.message
+            )));
+        }
+        let mut reply = if result.is_ok() {
+            CallToolResult::success(content)
+        } else {
+            CallToolResult::error(content)
+        };
+        reply.structured_content =
+            Some(serde_json::to_value(result).expect("a press result serializes"));
+        Ok(reply.into())
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        // Tell the client when the tool list changes: a button created,
+        // deleted, edited, enabled or disabled while the server runs.
+        let server = self.clone();
+        let peer = context.peer;
+        tokio::spawn(async move {
+            let mut last = server.fingerprint();
+            loop {
+                tokio::time::sleep(WATCH_INTERVAL).await;
+                let now = server.fingerprint();
+                if now != last {
+                    last = now;
+                    if peer.notify_tool_list_changed().await.is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,500 @@
+//! `buttons mcp`: the real binary as an MCP server over stdio, driven by
+//! rmcp's client (and, where Node and the MCP inspector are installed, by the
+//! official inspector's command-line mode).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmcp::model::{CallToolRequestParams, CallToolResult, ClientConfig};
+use rmcp::service::{NotificationContext, RoleClient, RunningService};
+use rmcp::transport::{ConfigureCommandExt as _, TokioChildProcess};
+use rmcp::{ClientHandler, ServiceExt as _};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+use crate::Sandbox;
+
+/// A client that counts `notifications/tools/list_changed`.
+#[derive(Clone, Default)]
+struct Client {
+    list_changed: Arc<Notify>,
+}
+
+impl ClientHandler for Client {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::default()
+    }
+
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.list_changed.notify_one();
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn connect(sandbox: &Sandbox, client: Client) -> RunningService<RoleClient, Client> {
+    let std_cmd = sandbox.cmd(&["mcp"]);
+    let cmd = tokio::process::Command::from(std_cmd);
+    let transport = TokioChildProcess::new(cmd.configure(|c| {
+        c.stderr(Stdio::null());
+    }))
+    .unwrap();
+    client.serve(transport).await.unwrap()
+}
+
+fn call(name: &str, args: Value) -> CallToolRequestParams {
+    let Value::Object(map) = args else {
+        panic!("arguments are an object")
+    };
+    CallToolRequestParams::new(name.to_owned()).with_arguments(map)
+}
+
+fn text_of(result: &CallToolResult) -> String {
+    serde_json::to_value(&result.content)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap_or_default().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A sandbox with an enabled code button taking typed arguments, a disabled
+/// one, and an enabled slow one.
+fn sandbox_with_buttons() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "create",
+        "greet",
+        "--mcp",
+        "-d",
+        "Greets someone",
+        "--arg",
+        "who:string:required",
+        "--arg",
+        "times:int:optional",
+        "--arg",
+        "loud:bool:optional",
+        "--arg",
+        "tone:enum:optional:warm|dry",
+        "--code",
+        "printf 'hello %s x%s %s %s' \"$BUTTONS_ARG_WHO\" \"${BUTTONS_ARG_TIMES:-1}\" \"${BUTTONS_ARG_LOUD:-}\" \"${BUTTONS_ARG_TONE:-}\"",
+    ]);
+    std::fs::write(
+        sb.data().join("buttons/greet/AGENTS.md"),
+        "Use this to greet people politely.\n",
+    )
+    .unwrap();
+    sb.ok(&["create", "hidden", "--code", "echo hidden"]);
+    sb.ok(&[
+        "create",
+        "slow",
+        "--mcp",
+        "--timeout",
+        "1",
+        "--code",
+        "sleep 5",
+    ]);
+    sb
+}
+
+#[test]
+fn lists_only_enabled_buttons_with_their_schema() {
+    let sb = sandbox_with_buttons();
+    runtime().block_on(async {
+        let client = connect(&sb, Client::default()).await;
+        let tools = client.list_all_tools().await.unwrap();
+        let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+        assert_eq!(names, ["greet", "slow"]);
+        let greet = &tools[0];
+        let description = greet.description.as_deref().unwrap();
+        assert!(description.starts_with("Greets someone"), "{description}");
+        assert!(
+            description.contains("greet people politely"),
+            "{description}"
+        );
+        let schema = Value::Object((*greet.input_schema).clone());
+        assert_eq!(
+            schema,
+            json!({
+                "type": "object",
+                "properties": {
+                    "who": {"type": "string"},
+                    "times": {"type": "integer"},
+                    "loud": {"type": "boolean"},
+                    "tone": {"type": "string", "enum": ["warm", "dry"]},
+                },
+                "required": ["who"],
+                "additionalProperties": false,
+            })
+        );
+        // The scaffold AGENTS.md of `slow` is not real content: no notes added.
+        assert_eq!(tools[1].description.as_deref(), Some(""));
+        client.cancel().await.unwrap();
+    });
+}
+
+#[test]
+fn calls_a_code_button_and_records_the_run() {
+    let sb = sandbox_with_buttons();
+    runtime().block_on(async {
+        let client = connect(&sb, Client::default()).await;
+        let args = json!({"who": "Ada; rm -rf ~", "times": 3, "loud": true, "tone": "dry"});
+        let result = client.call_tool(call("greet", args)).await.unwrap();
+        assert_ne!(result.is_error, Some(true), "{result:?}");
+        assert!(text_of(&result).contains("hello Ada; rm -rf ~ x3 true dry"));
+        let structured = result.structured_content.unwrap();
+        assert_eq!(structured["status"], "ok");
+        assert_eq!(structured["button"], "greet");
+        assert_eq!(structured["args"]["times"], "3");
+        // The button's AGENTS.md holds real notes: attached as the prompt.
+        assert!(structured["prompt"].as_str().unwrap().contains("politely"));
+        client.cancel().await.unwrap();
+    });
+    let history = sb.ok(&["history", "greet"]);
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+}
+
+#[test]
+fn argument_errors_are_tool_errors_naming_the_argument() {
+    let sb = sandbox_with_buttons();
+    runtime().block_on(async {
+        let client = connect(&sb, Client::default()).await;
+        for (args, code, needle) in [
+            (
+                json!({"who": "x", "times": "many"}),
+                "VALIDATION_ERROR",
+                "times",
+            ),
+            (
+                json!({"who": "x", "times": 1.5}),
+                "VALIDATION_ERROR",
+                "times",
+            ),
+            (
+                json!({"who": "x", "loud": "perhaps"}),
+                "VALIDATION_ERROR",
+                "loud",
+            ),
+            (
+                json!({"who": "x", "tone": "hot"}),
+                "VALIDATION_ERROR",
+                "tone",
+            ),
+            (json!({"who": "x", "extra": 1}), "VALIDATION_ERROR", "extra"),
+            (json!({"times": 2}), "MISSING_ARG", "who"),
+        ] {
+            let result = client.call_tool(call("greet", args.clone())).await.unwrap();
+            assert_eq!(result.is_error, Some(true), "{args}");
+            let structured = result.structured_content.clone().unwrap();
+            assert_eq!(structured["code"], code, "{args}: {structured}");
+            assert!(
+                text_of(&result).contains(needle),
+                "{args}: {}",
+                text_of(&result)
+            );
+        }
+        // The server is still alive and well after all that.
+        let ok = client
+            .call_tool(call("greet", json!({"who": "y"})))
+            .await
+            .unwrap();
+        assert_ne!(ok.is_error, Some(true));
+        client.cancel().await.unwrap();
+    });
+    // Refused calls ran nothing, so recorded nothing; the good one did.
+    assert_eq!(sb.ok(&["history", "greet"]).as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_timeout_is_a_tool_error_and_a_record() {
+    let sb = sandbox_with_buttons();
+    runtime().block_on(async {
+        let client = connect(&sb, Client::default()).await;
+        let result = client.call_tool(call("slow", json!({}))).await.unwrap();
+        assert_eq!(result.is_error, Some(true));
+        let structured = result.structured_content.unwrap();
+        assert_eq!(structured["status"], "timeout");
+        assert_eq!(structured["error_type"], "TIMEOUT");
+        client.cancel().await.unwrap();
+    });
+    let history = sb.ok(&["history", "slow"]);
+    assert_eq!(history[0]["status"], "timeout", "{history}");
+}
+
+#[test]
+fn disabled_buttons_are_neither_listed_nor_callable() {
+    let sb = sandbox_with_buttons();
+    runtime().block_on(async {
+        let client = connect(&sb, Client::default()).await;
+        let refused = client.call_tool(call("hidden", json!({}))).await;
+        assert!(refused.is_err(), "{refused:?}");
+        let unknown = client.call_tool(call("no-such-button", json!({}))).await;
+        assert!(unknown.is_err(), "{unknown:?}");
+        client.cancel().await.unwrap();
+    });
+    assert!(sb.ok(&["history", "hidden"]).as_array().unwrap().is_empty());
+}
+
+#[test]
+fn enable_and_disable_keep_unknown_fields() {
+    let sb = sandbox_with_buttons();
+    let spec = sb.data().join("buttons/hidden/button.json");
+    let mut json: Value = serde_json::from_slice(&std::fs::read(&spec).unwrap()).unwrap();
+    json["triggers"] = json!([{"kind": "cron", "spec": "@daily"}]);
+    json["from_the_future"] = json!({"keep": [1, 2]});
+    std::fs::write(&spec, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+
+    let data = sb.ok(&["mcp", "enable", "Hidden"]);
+    assert_eq!(data["mcp_enabled"], true);
+    let after: Value = serde_json::from_slice(&std::fs::read(&spec).unwrap()).unwrap();
+    assert_eq!(after["mcp_enabled"], true);
+    assert_eq!(after["triggers"], json["triggers"]);
+    assert_eq!(after["from_the_future"], json["from_the_future"]);
+
+    sb.ok(&["mcp", "disable", "hidden"]);
+    let after: Value = serde_json::from_slice(&std::fs::read(&spec).unwrap()).unwrap();
+    assert_eq!(after["mcp_enabled"], false);
+    assert_eq!(after["from_the_future"], json["from_the_future"]);
+
+    sb.err(&["mcp", "enable", "nope"], "NOT_FOUND");
+}
+
+#[test]
+fn the_tool_list_follows_the_data_directory() {
+    let sb = sandbox_with_buttons();
+    let client = Client::default();
+    let changed = client.list_changed.clone();
+    runtime().block_on(async {
+        let client = connect(&sb, client).await;
+        assert_eq!(client.list_all_tools().await.unwrap().len(), 2);
+
+        sb.ok(&["create", "fresh", "--mcp", "--code", "echo fresh"]);
+        tokio::time::timeout(Duration::from_secs(10), changed.notified())
+            .await
+            .expect("notifications/tools/list_changed after a create");
+        let names: Vec<String> = client
+            .list_all_tools()
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.name.to_string())
+            .collect();
+        assert_eq!(names, ["fresh", "greet", "slow"]);
+        let result = client.call_tool(call("fresh", json!({}))).await.unwrap();
+        assert_eq!(text_of(&result).trim(), "fresh");
+
+        sb.ok(&["delete", "greet"]);
+        tokio::time::timeout(Duration::from_secs(10), changed.notified())
+            .await
+            .expect("notifications/tools/list_changed after a delete");
+        assert_eq!(client.list_all_tools().await.unwrap().len(), 2);
+        client.cancel().await.unwrap();
+    });
+}
+
+/// A loopback server answering every request with `body`, once per connection.
+fn serve_once(body: &'static str) -> (u16, std::thread::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line).unwrap();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+        }
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        request_line
+    });
+    (port, handle)
+}
+
+#[test]
+fn calls_an_http_button() {
+    let sb = Sandbox::new();
+    let (port, server) = serve_once(r#"{"temp": 21}"#);
+    let url = format!("http://127.0.0.1:{port}/weather/{{{{city}}}}?units={{{{units}}}}");
+    sb.ok(&[
+        "create",
+        "weather",
+        "--mcp",
+        "--url",
+        &url,
+        "--allow-private-networks",
+        "--arg",
+        "city:string:required",
+        "--arg",
+        "units:enum:optional:metric|imperial",
+    ]);
+    runtime().block_on(async {
+        let client = connect(&sb, Client::default()).await;
+        let args = json!({"city": "São Paulo/../x", "units": "metric"});
+        let result = client.call_tool(call("weather", args)).await.unwrap();
+        assert_ne!(result.is_error, Some(true), "{result:?}");
+        assert_eq!(text_of(&result), r#"{"temp": 21}"#);
+        let structured = result.structured_content.unwrap();
+        assert_eq!(structured["http_status_code"], 200);
+        client.cancel().await.unwrap();
+    });
+    let request_line = server.join().unwrap();
+    assert_eq!(
+        request_line,
+        "GET /weather/S%C3%A3o%20Paulo%2F..%2Fx?units=metric HTTP/1.1\r\n"
+    );
+}
+
+#[test]
+fn an_http_button_cannot_reach_loopback_without_the_opt_in() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "local", "--mcp", "--url", "http://127.0.0.1:9/x"]);
+    runtime().block_on(async {
+        let client = connect(&sb, Client::default()).await;
+        let result = client.call_tool(call("local", json!({}))).await.unwrap();
+        assert_eq!(result.is_error, Some(true));
+        let structured = result.structured_content.clone().unwrap();
+        let code = structured["error_type"]
+            .as_str()
+            .or(structured["code"].as_str());
+        assert_eq!(code, Some("VALIDATION_ERROR"), "{structured}");
+        assert!(text_of(&result).contains("BUTTONS_ALLOW_PRIVATE_NETWORKS"));
+        client.cancel().await.unwrap();
+    });
+}
+
+#[test]
+fn stdout_carries_only_protocol_messages() {
+    let sb = sandbox_with_buttons();
+    let mut child = sb
+        .cmd(&["mcp"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for message in [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "0"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+            "params": {"name": "greet", "arguments": {"who": "raw"}}}),
+    ] {
+        writeln!(stdin, "{message}").unwrap();
+    }
+    // Give the call time to finish, then close stdin: the server exits.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("\"id\":3") && std::time::Instant::now() < deadline {
+        let n = stdout.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    drop(stdin);
+    stdout.read_to_string(&mut seen).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let mut ids = Vec::new();
+    for line in seen.lines() {
+        let message: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("non-protocol line on stdout ({e}): {line:?}"));
+        assert_eq!(message["jsonrpc"], "2.0", "{line}");
+        if let Some(id) = message["id"].as_i64() {
+            ids.push(id);
+        }
+    }
+    assert_eq!(ids, [1, 2, 3], "{seen}");
+    assert!(seen.contains("hello raw"), "{seen}");
+}
+
+/// The official MCP inspector's command-line mode, when Node and the inspector
+/// are installed (`.ci/run` installs it before tests lose the network).
+#[test]
+fn the_official_inspector_lists_and_calls_tools() {
+    let Some(inspector) = inspector() else {
+        return;
+    };
+    let sb = sandbox_with_buttons();
+    let bin = env!("CARGO_BIN_EXE_buttons");
+    let inspect = |extra: &[&str]| {
+        let mut cmd = std::process::Command::new(&inspector);
+        // The inspector hands the server only the variables given with -e.
+        cmd.args(["--cli", "-e"])
+            .arg(format!("BUTTONS_HOME={}", sb.data().display()))
+            .args(["-e", &format!("HOME={}", sb.home().display())])
+            .args([bin, "mcp"])
+            .args(extra)
+            .env("HOME", sb.home());
+        let output = cmd.output().unwrap();
+        assert!(
+            output.status.success(),
+            "inspector {extra:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    let listed = inspect(&["--method", "tools/list"]);
+    let names: Vec<&str> = listed["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["greet", "slow"]);
+    let called = inspect(&[
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "greet",
+        "--tool-arg",
+        "who=inspector",
+    ]);
+    assert!(called.to_string().contains("hello inspector"), "{called}");
+}
+
+/// The inspector's launcher, or `None` with the reason printed.
+#[expect(clippy::print_stdout, reason = "a skipped test says why")]
+fn inspector() -> Option<std::path::PathBuf> {
+    let node = std::process::Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        println!("skipped: Node is not installed, so the MCP inspector cannot run");
+        return None;
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/mcp-inspector");
+    let launcher = root.join("node_modules/.bin/mcp-inspector");
+    if launcher.exists() {
+        Some(launcher)
+    } else {
+        println!(
+            "skipped: the MCP inspector is not installed at {}; install it with \
+             `npm install --prefix target/mcp-inspector @modelcontextprotocol/inspector`",
+            root.display()
+        );
+        None
+    }
+}
