@@ -52,7 +52,9 @@ impl fmt::Display for PressError {
 impl std::error::Error for PressError {}
 
 impl PressError {
-    fn from_error(code: ErrorCode, hint: Option<String>, err: &dyn std::error::Error) -> Self {
+    /// An envelope for `err`: its message followed by every distinct cause in
+    /// its source chain, with `code` and `hint`.
+    pub fn from_error(code: ErrorCode, hint: Option<String>, err: &dyn std::error::Error) -> Self {
         let mut message = err.to_string();
         let mut source = err.source();
         while let Some(cause) = source {

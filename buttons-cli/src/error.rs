@@ -2,7 +2,6 @@
 //! optionally the button's argument spec. One function, [`CliError::from`]
 //! impls plus [`CliError::exit_code`], decides how every error is reported.
 
-use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use buttons_spec::ErrorCode;
@@ -45,26 +44,8 @@ impl CliError {
 
     /// Builds an error from any library error: its Display and source chain
     /// as the message, its code and hint.
-    fn from_parts(
-        code: ErrorCode,
-        hint: Option<String>,
-        err: &(dyn std::error::Error + 'static),
-    ) -> Self {
-        let mut message = err.to_string();
-        let mut source = err.source();
-        while let Some(cause) = source {
-            let text = cause.to_string();
-            if !message.contains(&text) {
-                let _ = write!(message, ": {text}");
-            }
-            source = cause.source();
-        }
-        Self {
-            code,
-            message,
-            hint,
-            spec: None,
-        }
+    fn from_parts(code: ErrorCode, hint: Option<String>, err: &dyn std::error::Error) -> Self {
+        buttons_cli::PressError::from_error(code, hint, err).into()
     }
 }
 

@@ -66,7 +66,7 @@ fn note_response(response: &HttpResponse, result: &mut PressResult) {
         let _ = writeln!(
             notes,
             "the response was cut at {} (the button's max_response_bytes)",
-            size(response.body.len())
+            buttons_spec::format_size(response.body.len() as u64)
         );
     }
     if notes.is_empty() {
@@ -78,22 +78,6 @@ fn note_response(response: &HttpResponse, result: &mut PressResult) {
     // Notes first: a failure message `fill_press_result` wrote stays last.
     notes.push_str(&result.stderr);
     result.stderr = notes.trim_end().to_owned();
-}
-
-/// `512 B`, `10 KiB`, `1.5 MiB`.
-fn size(bytes: usize) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 || value.fract() == 0.0 {
-        format!("{value:.0} {}", UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 /// The last value of `name` in `env` (later entries win, as for a child's environment).
@@ -114,13 +98,6 @@ async fn cancelled(cancel: &mut Option<Cancel>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(size(512), "512 B");
-        assert_eq!(size(10 * 1024 * 1024), "10 MiB");
-        assert_eq!(size(1536), "1.5 KiB");
-    }
 
     #[test]
     fn later_environment_entries_win() {

@@ -54,9 +54,40 @@ pub fn parse_size(given: &str) -> Result<u64> {
     Ok(bytes)
 }
 
+/// Formats a byte count for people with binary units: `512 B`, `10 KiB`,
+/// `1.5 MiB`.
+///
+/// ```
+/// assert_eq!(buttons_spec::format_size(1536), "1.5 KiB");
+/// assert_eq!(buttons_spec::format_size(10 << 20), "10 MiB");
+/// ```
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 || value.fract() == 0.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(format_size(0), "0 B");
+        assert_eq!(format_size(1023), "1023 B");
+        assert_eq!(format_size(1024), "1 KiB");
+        assert_eq!(format_size(1229), "1.2 KiB");
+        assert_eq!(format_size(2 << 30), "2 GiB");
+    }
 
     #[test]
     fn sizes() {

@@ -96,7 +96,10 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
 /// response was cut at the button's cap (the stderr above it says where).
 fn status_line(result: &PressResult) -> String {
     let exit = match result.http_status_code {
-        Some(code) => format!("HTTP {code} · {}", size(result.stdout.len())),
+        Some(code) => format!(
+            "HTTP {code} · {}",
+            buttons_spec::format_size(result.stdout.len() as u64)
+        ),
         None => format!("exit {}", result.exit_code),
     };
     let mut status = match result.status {
@@ -123,22 +126,6 @@ fn status_line(result: &PressResult) -> String {
         });
     }
     status
-}
-
-/// `512 B`, `1.2 KiB`, `10 MiB`.
-fn size(bytes: usize) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 || value.fract() == 0.0 {
-        format!("{value:.0} {}", UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 #[cfg(test)]
