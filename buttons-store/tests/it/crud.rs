@@ -1,7 +1,7 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use buttons_spec::{ArgDef, Button, ButtonName, ErrorCode, Timestamp};
+use buttons_spec::{ArgDef, ArgType, Button, ButtonName, ErrorCode, Timestamp};
 use buttons_store::{CodeSource, Error, MAX_CODE_BYTES, NewButton, SCAFFOLD_MARKER};
 use proptest::prelude::*;
 
@@ -298,5 +298,45 @@ proptest! {
             )));
             prop_assert!(!name.as_str().starts_with('.'));
         }
+    }
+}
+
+/// `Store::create` checks argument definitions itself: an embedder that skips
+/// the CLI still cannot store two names for one variable, a duplicate or a
+/// bad name, and a refused create leaves nothing behind.
+#[test]
+fn create_refuses_bad_arg_defs_and_leaves_nothing() {
+    let (_t, store) = temp_store();
+    let def = |name: &str| ArgDef {
+        name: name.into(),
+        arg_type: ArgType::String,
+        required: false,
+        values: Vec::new(),
+    };
+    let cases: [(&str, Vec<ArgDef>, &str); 4] = [
+        ("collide", vec![def("a-b"), def("a_b")], "BUTTONS_ARG_A_B"),
+        ("dup", vec![def("who"), def("who")], "who"),
+        ("badname", vec![def("1st")], "1st"),
+        ("badchar", vec![def("x"), def("a$b")], "a$b"),
+    ];
+    for (button, args, mentioned) in cases {
+        let mut b = new(button);
+        b.args = args;
+        let err = store
+            .create(NewButton {
+                button: b,
+                code: CodeSource::Inline("echo hi".into()),
+                prompt: None,
+            })
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ValidationError, "{button}: {err:?}");
+        assert!(matches!(err, Error::Spec(_)), "{button}: {err:?}");
+        assert!(err.to_string().contains(mentioned), "{button}: {err}");
+        // No button folder, no temporary folder.
+        assert_eq!(
+            entries(&store.buttons_dir()),
+            Vec::<String>::new(),
+            "{button}"
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 mod batteries;
 mod crud;
+mod init;
 mod perms;
 mod records;
 

@@ -1,6 +1,8 @@
+use std::collections::HashSet;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use buttons_spec::{ButtonName, ErrorCode, PressResult, RunRecord, Status, Timestamp};
@@ -277,4 +279,83 @@ fn record_count_bound_survives_outside_changes() {
         .write_record(&name, &record("b", at(700), "z"))
         .unwrap();
     assert_eq!(store.records(Some(&name), 1000).unwrap().len(), MAX_RECORDS);
+}
+
+/// A record is never visible half-written: writers store large records
+/// (1 MiB of stdout and of stderr each) while a reader lists `pressed/`
+/// without pause and parses every record it sees the moment it sees it.
+/// Written in place, a record's name appears when the file is created, long
+/// before its 2 MiB are in: the reader catches nearly every one of those
+/// windows. Written to a temporary file and renamed, the name appears only
+/// with the whole content.
+#[test]
+fn records_appear_only_complete_to_a_concurrent_reader() {
+    const WRITERS: usize = 2;
+    const EACH: usize = 6;
+    let (_t, store) = temp_store();
+    let name = make(&store, "b", "true");
+    let pressed = store.buttons_dir().join("b/pressed");
+    // Created up front so the reader can list it from the start.
+    store
+        .create_progress_file(&name, Timestamp::UNIX_EPOCH)
+        .unwrap();
+    let big = |c: char| c.to_string().repeat(buttons_spec::OUTPUT_CAP);
+    let done = AtomicBool::new(false);
+    let (checked, bad) = std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let mut checked = HashSet::new();
+            let mut bad = Vec::new();
+            loop {
+                // Read the flag first: a listing after it is final.
+                let last = done.load(Ordering::Acquire);
+                for entry in fs::read_dir(&pressed).unwrap() {
+                    let file = entry.unwrap().file_name().into_string().unwrap();
+                    // A record name, as `Store::records` takes it.
+                    if file.starts_with('.') || !file.ends_with(".json") || checked.contains(&file)
+                    {
+                        continue;
+                    }
+                    let Ok(bytes) = fs::read(pressed.join(&file)) else {
+                        continue; // pruned meanwhile
+                    };
+                    match serde_json::from_slice::<RunRecord>(&bytes) {
+                        Ok(r) if r.stdout.len() == buttons_spec::OUTPUT_CAP => {}
+                        Ok(r) => bad.push(format!("{file}: stdout of {}", r.stdout.len())),
+                        Err(e) => bad.push(format!("{file}: {} bytes: {e}", bytes.len())),
+                    }
+                    checked.insert(file);
+                }
+                if last {
+                    return (checked.len(), bad);
+                }
+            }
+        });
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let (store, name) = (&store, &name);
+                s.spawn(move || {
+                    for i in 0..EACH {
+                        let at = Timestamp::UNIX_EPOCH + Duration::from_secs((w * EACH + i) as u64);
+                        let mut r = PressResult::new("b", at);
+                        r.stdout = big('o');
+                        r.stderr = big('e');
+                        store
+                            .write_record(name, &RunRecord::from_result(&r, at))
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        done.store(true, Ordering::Release);
+        reader.join().unwrap()
+    });
+    assert!(bad.is_empty(), "partial records were visible: {bad:#?}");
+    assert_eq!(checked, WRITERS * EACH);
+    assert_eq!(
+        store.records(Some(&name), 1000).unwrap().len(),
+        WRITERS * EACH
+    );
 }
