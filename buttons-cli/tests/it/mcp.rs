@@ -498,3 +498,92 @@ fn inspector() -> Option<std::path::PathBuf> {
         None
     }
 }
+
+/// Whether `pid` names a live (not zombie) process.
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+#[test]
+fn a_cancelled_call_ends_the_press_group_and_records_it() {
+    let sb = Sandbox::new();
+    let pids = sb.path().join("pids");
+    sb.ok(&[
+        "create",
+        "long",
+        "--mcp",
+        "--code",
+        &format!(
+            "sleep 30 & echo $! > '{p}.tmp'; echo $$ >> '{p}.tmp'; mv '{p}.tmp' '{p}'; wait",
+            p = pids.display()
+        ),
+    ]);
+    let mut child = sb
+        .cmd(&["mcp"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for message in [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "0"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+            "params": {"name": "long", "arguments": {}}}),
+    ] {
+        writeln!(stdin, "{message}").unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !pids.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the script never started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let text = std::fs::read_to_string(&pids).unwrap();
+    let group: Vec<&str> = text.lines().collect();
+    assert!(group.iter().all(|p| alive(p)));
+
+    let cancelled = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+        "params": {"requestId": 7, "reason": "the user changed their mind"}});
+    writeln!(stdin, "{cancelled}").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while group.iter().any(|p| alive(p)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the press group outlived the cancellation"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The cancelled press is still recorded.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let record = loop {
+        let history = sb.ok(&["history", "long"]);
+        if let Some(record) = history.as_array().unwrap().first() {
+            break record.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no record of the cancelled press"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(record["status"], "error", "{record}");
+    assert!(
+        record["stderr"].as_str().unwrap().contains("interrupted"),
+        "{record}"
+    );
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}

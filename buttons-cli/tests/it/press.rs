@@ -382,6 +382,22 @@ fn alive(pid: &str) -> bool {
 
 #[test]
 fn ctrl_c_kills_the_group_and_records_the_run() {
+    interrupt_kills_the_group_and_records_the_run("INT");
+}
+
+#[test]
+fn sigterm_kills_the_group_and_records_the_run() {
+    interrupt_kills_the_group_and_records_the_run("TERM");
+}
+
+#[test]
+fn sighup_kills_the_group_and_records_the_run() {
+    interrupt_kills_the_group_and_records_the_run("HUP");
+}
+
+/// Sends `signal` to a `buttons press` whose script backgrounds a child: the
+/// whole group dies, the press fails, and the run is recorded.
+fn interrupt_kills_the_group_and_records_the_run(signal: &str) {
     let sb = Sandbox::new();
     let pids = sb.path().join("pids");
     sb.ok(&[
@@ -389,7 +405,7 @@ fn ctrl_c_kills_the_group_and_records_the_run() {
         "long",
         "--code",
         &format!(
-            "sleep 300 & echo $! > '{p}.tmp'; echo $$ >> '{p}.tmp'; mv '{p}.tmp' '{p}'; wait",
+            "sleep 30 & echo $! > '{p}.tmp'; echo $$ >> '{p}.tmp'; mv '{p}.tmp' '{p}'; wait",
             p = pids.display()
         ),
     ]);
@@ -407,7 +423,7 @@ fn ctrl_c_kills_the_group_and_records_the_run() {
     let group: Vec<&str> = text.lines().collect();
     assert!(group.iter().all(|p| alive(p)));
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -416,9 +432,11 @@ fn ctrl_c_kills_the_group_and_records_the_run() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["ok"], false);
     for pid in &group {
-        assert!(!alive(pid), "process {pid} outlived the press");
+        assert!(!alive(pid), "SIG{signal}: process {pid} outlived the press");
     }
     let records = history(&sb, "long");
     assert_eq!(records.len(), 1);
-    assert_eq!(records[0]["status"], "error");
+    assert_eq!(records[0]["status"], "error", "SIG{signal}");
+    let stderr = records[0]["stderr"].as_str().unwrap();
+    assert!(stderr.contains("interrupted"), "SIG{signal}: {stderr}");
 }
