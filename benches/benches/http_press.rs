@@ -10,11 +10,13 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use buttons_benches::{alternate, median};
 
 mod common;
+
+use common::quiet;
 
 const ROUNDS: usize = 200;
 const BODY: &[u8] = b"{\"ok\": true, \"message\": \"pong\"}\n";
@@ -45,16 +47,6 @@ fn answer(stream: &TcpStream, head: &[u8]) -> std::io::Result<()> {
     writer.write_all(head)?;
     writer.write_all(BODY)?;
     writer.flush()
-}
-
-fn quiet(cmd: &mut Command) {
-    let status = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("the command runs");
-    assert!(status.success(), "{cmd:?} failed");
 }
 
 fn main() {

@@ -20,6 +20,8 @@ use buttons_store::{CodeSource, NewButton, Store};
 
 mod common;
 
+use common::quiet;
+
 const ROUNDS: usize = 300;
 
 /// Runs with the same small environment for every contender: cargo's own
@@ -32,16 +34,6 @@ fn clean_env<'a>(cmd: &'a mut Command, home: &Path) -> &'a mut Command {
             std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
         )
         .env("HOME", home)
-}
-
-fn quiet(cmd: &mut Command) {
-    let status = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("the command runs");
-    assert!(status.success(), "{cmd:?} failed");
 }
 
 /// `just` from PATH, else installed with `cargo install` under target/.

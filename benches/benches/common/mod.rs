@@ -1,7 +1,7 @@
 //! Helpers shared by the CLI benchmarks: the release `buttons` binary.
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// Builds (if needed) and returns the release `buttons` binary.
 pub(crate) fn release_binary() -> PathBuf {
@@ -27,4 +27,18 @@ pub(crate) fn release_binary() -> PathBuf {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     target.join("release").join("buttons")
+}
+
+/// Runs `cmd` with no input and no output, asserting that it succeeds.
+// `expect` cannot work here: the module is compiled into every bench binary
+// and only some of them call this.
+#[allow(dead_code, reason = "not every bench binary that includes this module uses it")]
+pub(crate) fn quiet(cmd: &mut Command) {
+    let status = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("the command runs");
+    assert!(status.success(), "{cmd:?} failed");
 }

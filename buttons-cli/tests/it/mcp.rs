@@ -381,9 +381,9 @@ fn an_http_button_cannot_reach_loopback_without_the_opt_in() {
     });
 }
 
-#[test]
-fn stdout_carries_only_protocol_messages() {
-    let sb = sandbox_with_buttons();
+/// `buttons mcp` driven by hand: spawned with piped stdio, initialized, and
+/// ready for raw JSON-RPC lines on the returned stdin.
+fn raw_session(sb: &Sandbox) -> (std::process::Child, std::process::ChildStdin) {
     let mut child = sb
         .cmd(&["mcp"])
         .stdin(Stdio::piped())
@@ -397,6 +397,17 @@ fn stdout_carries_only_protocol_messages() {
             "protocolVersion": "2025-06-18", "capabilities": {},
             "clientInfo": {"name": "raw", "version": "0"}}}),
         json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    ] {
+        writeln!(stdin, "{message}").unwrap();
+    }
+    (child, stdin)
+}
+
+#[test]
+fn stdout_carries_only_protocol_messages() {
+    let sb = sandbox_with_buttons();
+    let (mut child, mut stdin) = raw_session(&sb);
+    for message in [
         json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
         json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
             "params": {"name": "greet", "arguments": {"who": "raw"}}}),
@@ -525,24 +536,10 @@ fn a_cancelled_call_ends_the_press_group_and_records_it() {
             p = pids.display()
         ),
     ]);
-    let mut child = sb
-        .cmd(&["mcp"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    for message in [
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "raw", "version": "0"}}}),
-        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-        json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
-            "params": {"name": "long", "arguments": {}}}),
-    ] {
-        writeln!(stdin, "{message}").unwrap();
-    }
+    let (mut child, mut stdin) = raw_session(&sb);
+    let call = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+        "params": {"name": "long", "arguments": {}}});
+    writeln!(stdin, "{call}").unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while !pids.exists() {
         assert!(
