@@ -32,7 +32,10 @@ pub(crate) fn release_binary() -> PathBuf {
 /// Runs `cmd` with no input and no output, asserting that it succeeds.
 // `expect` cannot work here: the module is compiled into every bench binary
 // and only some of them call this.
-#[allow(dead_code, reason = "not every bench binary that includes this module uses it")]
+#[allow(
+    dead_code,
+    reason = "not every bench binary that includes this module uses it"
+)]
 pub(crate) fn quiet(cmd: &mut Command) {
     let status = cmd
         .stdin(Stdio::null())
