@@ -122,6 +122,11 @@ impl Output {
             out.write_all(b"\n")?;
             return out.flush();
         }
+        // What the command produced first, then its status or notes, so a
+        // press's status line follows the script's output on a terminal.
+        let mut out = io::stdout().lock();
+        out.write_all(reply.stdout.as_bytes())?;
+        out.flush()?;
         if !reply.stderr.is_empty() {
             let mut err = io::stderr().lock();
             err.write_all(reply.stderr.as_bytes())?;
@@ -129,9 +134,7 @@ impl Output {
                 err.write_all(b"\n")?;
             }
         }
-        let mut out = io::stdout().lock();
-        out.write_all(reply.stdout.as_bytes())?;
-        out.flush()
+        Ok(())
     }
 
     fn write_error(self, err: &CliError) -> io::Result<()> {

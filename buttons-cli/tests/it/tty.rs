@@ -50,6 +50,11 @@ fn press_prints_output_and_a_status_line() {
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("Hello, World!\n"), "{text}");
     assert!(text.lines().any(|l| l.starts_with("✓ hi ok in ")), "{text}");
+    // The script's output comes first, the status line after it.
+    assert!(
+        text.find("Hello, World!") < text.find("✓ hi ok in "),
+        "{text}"
+    );
     assert!(!text.contains("\"ok\""), "JSON on a terminal: {text}");
 
     sb.ok(&["create", "bad", "--code", "echo oops >&2; exit 4"]);
