@@ -144,6 +144,20 @@ pub enum Error {
         /// Why it was refused.
         reason: &'static str,
     },
+    /// A `--header` line is not `Key: Value`, or its value holds a line break.
+    #[error("invalid header {given:?}: {reason}")]
+    InvalidHeader {
+        /// The header line as given.
+        given: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// An HTTP method is not a word of letters.
+    #[error("invalid HTTP method {given:?}")]
+    InvalidMethod {
+        /// The method as given.
+        given: String,
+    },
     /// A runtime name is not one of `shell`, `bash`, `python`, `node`, `prompt`.
     #[error("unsupported runtime {runtime:?}")]
     InvalidRuntime {
@@ -216,6 +230,10 @@ impl Error {
                 "use http:// or https:// with a literal host; {{arg}} placeholders belong in the path, query or fragment, credentials in --header"
                     .to_owned(),
             ),
+            Self::InvalidHeader { .. } => Some("write headers as --header 'Key: Value'".to_owned()),
+            Self::InvalidMethod { .. } => {
+                Some("use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS".to_owned())
+            }
             Self::InvalidRuntime { .. } => {
                 Some("use one of: shell, bash, python, node, prompt".to_owned())
             }

@@ -31,6 +31,7 @@ mod batteries;
 mod button;
 mod error;
 mod host_lock;
+mod http;
 mod name;
 mod result;
 mod size;
@@ -50,6 +51,7 @@ pub use button::{
 };
 pub use error::{Error, ErrorCode, Result};
 pub use host_lock::{HostLock, lock_url_template};
+pub use http::{parse_header, parse_method};
 pub use jiff::Timestamp;
 pub use name::{ButtonName, MAX_NAME_LEN, RESERVED_NAMES, slugify};
 pub use result::{OUTPUT_CAP, PressResult, RunRecord, Status, TRUNCATED_MARKER, cap_output};

@@ -4,46 +4,10 @@ use std::fmt::Write as _;
 
 use buttons_spec::{ArgDef, Button, ButtonKind, Runtime};
 use buttons_store::{CodeSource, NewButton};
-use serde_json::json;
 
 use crate::cli::CreateArgs;
 use crate::error::{CliError, CliResult};
 use crate::output::{Output, Reply};
-
-/// Checks a header line `Key: Value` and splits it.
-fn parse_header(given: &str) -> CliResult<(String, String)> {
-    let bad = |why: &str| {
-        CliError::validation(format!("invalid header {given:?}: {why}"))
-            .with_hint("write headers as --header 'Key: Value'")
-    };
-    let (key, value) = given
-        .split_once(':')
-        .ok_or_else(|| bad("expected 'Key: Value'"))?;
-    let key = key.trim();
-    if key.is_empty()
-        || !key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-    {
-        return Err(bad("the name must be a token such as Content-Type"));
-    }
-    let value = value.trim();
-    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-        return Err(bad("the value cannot contain line breaks"));
-    }
-    Ok((key.to_owned(), value.to_owned()))
-}
-
-fn parse_method(given: &str) -> CliResult<String> {
-    let method = given.trim().to_ascii_uppercase();
-    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(
-            CliError::validation(format!("invalid HTTP method {given:?}"))
-                .with_hint("use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS"),
-        );
-    }
-    Ok(method)
-}
 
 /// Turns the flags into a spec, code source and prompt (no I/O).
 fn build(args: CreateArgs, now: jiff::Timestamp) -> CliResult<NewButton> {
@@ -83,9 +47,9 @@ fn build(args: CreateArgs, now: jiff::Timestamp) -> CliResult<NewButton> {
         button.runtime.clear();
         button.url = url;
         button.allowed_host = lock.allowed_host;
-        button.method = parse_method(args.method.as_deref().unwrap_or("GET"))?;
+        button.method = buttons_spec::parse_method(args.method.as_deref().unwrap_or("GET"))?;
         for header in &args.headers {
-            let (k, v) = parse_header(header)?;
+            let (k, v) = buttons_spec::parse_header(header)?;
             button.headers.insert(k, v);
         }
         button.body = args.body.unwrap_or_default();
@@ -168,28 +132,6 @@ pub(crate) fn run(args: CreateArgs, out: Output) -> CliResult<Reply> {
     }
     let _ = write!(text, "  next:  {press}");
 
-    let mut data = serde_json::to_value(&button).expect("a Button always serializes");
-    if let Some(map) = data.as_object_mut() {
-        map.insert("button_dir".into(), json!(dir));
-        if let Some(code) = code_path {
-            map.insert("code_path".into(), json!(code));
-        }
-    }
+    let data = super::button_data(&button, &dir, code_path.as_deref());
     Ok(Reply::new(data).stderr(text))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn headers() {
-        assert_eq!(
-            parse_header("Content-Type:  application/json ").unwrap(),
-            ("Content-Type".into(), "application/json".into())
-        );
-        assert!(parse_header("no colon").is_err());
-        assert!(parse_header(": v").is_err());
-        assert!(parse_header("Bad Name: v").is_err());
-    }
 }

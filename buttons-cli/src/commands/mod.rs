@@ -55,3 +55,20 @@ pub(crate) fn open_store(out: Output) -> CliResult<Store> {
 pub(crate) fn button_name(input: &str) -> CliResult<ButtonName> {
     Ok(ButtonName::from_user(input)?)
 }
+
+/// A button as `create` and `buttons NAME` report it: the spec plus where its
+/// folder and code file are.
+pub(crate) fn button_data(
+    button: &buttons_spec::Button,
+    dir: &std::path::Path,
+    code_path: Option<&std::path::Path>,
+) -> serde_json::Value {
+    let mut data = serde_json::to_value(button).expect("a Button always serializes");
+    if let Some(map) = data.as_object_mut() {
+        map.insert("button_dir".into(), serde_json::json!(dir));
+        if let Some(code) = code_path {
+            map.insert("code_path".into(), serde_json::json!(code));
+        }
+    }
+    data
+}

@@ -72,12 +72,8 @@ pub(crate) fn run(words: &[String], out: Output) -> CliResult<Reply> {
             last.record.duration_ms
         );
     }
-    let mut data = serde_json::to_value(&button).expect("a Button always serializes");
+    let mut data = super::button_data(&button, &dir, code_path.as_deref());
     if let Some(map) = data.as_object_mut() {
-        map.insert("button_dir".into(), json!(dir));
-        if let Some(code) = code_path {
-            map.insert("code_path".into(), json!(code));
-        }
         map.insert("agents_path".into(), json!(dir.join(AGENTS_FILE)));
     }
     Ok(Reply::new(data).stdout(text))
