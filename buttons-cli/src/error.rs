@@ -42,10 +42,29 @@ impl CliError {
         ExitCode::FAILURE
     }
 
-    /// Builds an error from any library error: its Display and source chain
-    /// as the message, its code and hint.
-    fn from_parts(code: ErrorCode, hint: Option<String>, err: &dyn std::error::Error) -> Self {
-        buttons_cli::PressError::from_error(code, hint, err).into()
+    /// Builds an error from any library error: its message followed by every
+    /// distinct cause in its source chain, with `code` and `hint`.
+    pub(crate) fn from_parts(
+        code: ErrorCode,
+        hint: Option<String>,
+        err: &dyn std::error::Error,
+    ) -> Self {
+        let mut message = err.to_string();
+        let mut source = err.source();
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            source = cause.source();
+        }
+        Self {
+            code,
+            message,
+            hint,
+            spec: None,
+        }
     }
 }
 
@@ -61,14 +80,38 @@ impl From<buttons_spec::Error> for CliError {
     }
 }
 
-impl From<buttons_cli::PressError> for CliError {
-    fn from(e: buttons_cli::PressError) -> Self {
-        Self {
-            code: e.code,
-            message: e.message,
-            hint: e.hint,
-            spec: e.spec,
+impl From<buttons_exec::Error> for CliError {
+    /// The library's hints name API concepts; the command line words its
+    /// own (flags and commands).
+    fn from(e: buttons_exec::Error) -> Self {
+        use buttons_exec::Error as E;
+        let hint = match &e {
+            E::InvalidArgs { button, source, .. } => Some(match source.as_ref() {
+                buttons_spec::Error::MissingArg { name } => {
+                    format!("pass it with --arg {name}=VALUE")
+                }
+                buttons_spec::Error::MalformedArg { .. } => {
+                    "pass arguments as --arg key=value".to_owned()
+                }
+                other => other
+                    .hint()
+                    .unwrap_or_else(|| format!("run 'buttons {button}' to see its arguments")),
+            }),
+            E::Store(buttons_store::Error::NotFound { .. }) => {
+                Some("run 'buttons list' to see the buttons there are".to_owned())
+            }
+            E::Store(inner) => inner.hint(),
+            E::Spec(inner) => inner.hint(),
+            E::Http(inner) => inner.hint(),
+            other => other.hint(),
+        };
+        let mut error = Self::from_parts(e.code(), hint, &e);
+        if let Some(defs) = e.arg_defs() {
+            error.spec = Some(Box::new(
+                serde_json::to_value(defs).expect("argument definitions serialize"),
+            ));
         }
+        error
     }
 }
 

@@ -15,7 +15,6 @@
 //! killed are reaped by their new parent (init or a subreaper), as the kernel
 //! arranges.
 
-use std::path::Path;
 use std::pin::pin;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Mutex, PoisonError};
@@ -76,11 +75,12 @@ pub(crate) async fn run(
         .as_ref()
         .map(|p| p.to_string_lossy().into_owned());
 
-    // The interpreter gets one argument, the code file, relative to the
-    // working directory: no shell, no value from the press on a command line.
+    // The interpreter gets one argument, the code file's absolute path (so
+    // `$0` is `/…/buttons/NAME/main.sh`): no shell, no value from the press
+    // on a command line.
     let mut command = Command::new(&interpreter);
     command
-        .arg(Path::new(".").join(runtime.code_file()))
+        .arg(std::path::absolute(&code_file).unwrap_or(code_file))
         .current_dir(ctx.dir)
         .env_clear()
         .envs(env)
@@ -107,7 +107,7 @@ pub(crate) async fn run(
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
 
-    let timeout = opts.timeout.unwrap_or_else(|| ctx.button.timeout());
+    let timeout = crate::resolve_timeout(opts.timeout, ctx.button);
     let deadline = Instant::now().checked_add(timeout);
     let sink = Mutex::new(opts.sink);
     let mut out = StreamCapture::new(Stream::Stdout);

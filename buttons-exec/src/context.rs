@@ -141,6 +141,10 @@ pub struct PressOptions {
     /// `BUTTONS_ALLOW_PRIVATE_NETWORKS` and `BUTTONS_ALLOW_ANY_HOST` of
     /// [`PressContext::base_env`], never from this process's environment.
     pub http: Option<buttons_http::Options>,
+    /// For HTTP buttons without [`http`](Self::http): lets this press reach
+    /// private, loopback and link-local addresses, like the button's own
+    /// `allow_private_networks` (off by default).
+    pub allow_private_networks: bool,
 }
 
 impl PressOptions {
@@ -169,6 +173,12 @@ impl PressOptions {
         self
     }
 
+    /// Sets [`allow_private_networks`](Self::allow_private_networks).
+    pub fn allow_private_networks(mut self, allow: bool) -> Self {
+        self.allow_private_networks = allow;
+        self
+    }
+
     /// Cancels the press when `cancel` completes.
     pub fn cancel_on(mut self, cancel: impl Future<Output = ()> + Send + 'static) -> Self {
         self.cancel = Some(Box::pin(cancel));
@@ -184,6 +194,7 @@ impl Default for PressOptions {
             sink: None,
             cancel: None,
             http: None,
+            allow_private_networks: false,
         }
     }
 }
@@ -196,6 +207,7 @@ impl fmt::Debug for PressOptions {
             .field("sink", &self.sink.is_some())
             .field("cancel", &self.cancel.is_some())
             .field("http", &self.http)
+            .field("allow_private_networks", &self.allow_private_networks)
             .finish()
     }
 }

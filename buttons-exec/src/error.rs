@@ -5,19 +5,46 @@
 //! [`PressResult`](buttons_spec::PressResult) with `status` and `error_type`
 //! set, so the caller still records it.
 
-use buttons_spec::ErrorCode;
+use buttons_spec::{ArgDef, ErrorCode};
 
-/// Everything that keeps [`press`](crate::press) from returning a result.
+/// Everything that keeps a press from running, or its record from being
+/// written.
+///
+/// [`Error::code`] is the stable code front ends report; [`Error::hint`]
+/// names the fix in this library's terms (a button's fields, a
+/// [`PressRequest`](crate::PressRequest) or [`PressOptions`](crate::PressOptions)),
+/// never a command line's: each front end words its own hints from the code.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A name or spec value is not valid.
+    #[error(transparent)]
+    Spec(#[from] buttons_spec::Error),
+    /// The arguments do not fit the button's definitions (a missing required
+    /// argument, a value of the wrong type, an undeclared name).
+    #[error("{source}")]
+    InvalidArgs {
+        /// The button.
+        button: String,
+        /// The button's argument definitions (what a front end shows).
+        defs: Vec<ArgDef>,
+        /// What is wrong.
+        source: Box<buttons_spec::Error>,
+    },
+    /// The data directory could not be read or written (including an
+    /// unknown button: [`ErrorCode::NotFound`]).
+    #[error(transparent)]
+    Store(#[from] buttons_store::Error),
+    /// An HTTP button's request could not be rendered (a dry run).
+    #[error(transparent)]
+    Http(#[from] buttons_http::Error),
     /// The button is of a kind this build cannot press yet.
     #[error("press {kind} buttons: not supported by this build")]
     Unsupported {
         /// The kind of button, e.g. `http`.
         kind: &'static str,
     },
-    /// The tokio runtime behind [`press_blocking`](crate::press_blocking) could not be built.
+    /// The tokio runtime behind a blocking press could not be built.
     #[error("start the async runtime for a blocking press")]
     Runtime(#[source] std::io::Error),
 }
@@ -26,18 +53,45 @@ impl Error {
     /// The stable code for this error.
     pub fn code(&self) -> ErrorCode {
         match self {
+            Self::Spec(e) => e.code(),
+            Self::InvalidArgs { source, .. } => source.code(),
+            Self::Store(e) => e.code(),
+            Self::Http(e) => e.code(),
             Self::Unsupported { .. } => ErrorCode::ValidationError,
             Self::Runtime(_) => ErrorCode::InternalError,
         }
     }
 
-    /// A sentence naming the fix, when there is one.
+    /// A sentence naming the fix in API terms, when there is one.
     pub fn hint(&self) -> Option<String> {
         match self {
+            Self::InvalidArgs { source, .. } => match source.as_ref() {
+                buttons_spec::Error::MissingArg { name } => {
+                    Some(format!("pass the argument `{name}`"))
+                }
+                buttons_spec::Error::MalformedArg { .. } => {
+                    Some("give each argument as a name and a value".to_owned())
+                }
+                other => other.hint(),
+            },
+            Self::Spec(e) => e.hint(),
+            Self::Store(buttons_store::Error::NotFound { .. }) => Some(
+                "check the name: `Store::list` lists the buttons of the data directory".to_owned(),
+            ),
+            Self::Store(e) => e.hint(),
+            Self::Http(e) => crate::http::api_hint(e),
             Self::Unsupported { kind } => Some(format!(
                 "this build cannot press {kind} buttons; use a build with {kind} support"
             )),
             Self::Runtime(_) => None,
+        }
+    }
+
+    /// The argument definitions of the button, when the arguments were wrong.
+    pub fn arg_defs(&self) -> Option<&[ArgDef]> {
+        match self {
+            Self::InvalidArgs { defs, .. } => Some(defs),
+            _ => None,
         }
     }
 }
@@ -58,5 +112,31 @@ mod tests {
         let e = Error::Runtime(std::io::Error::other("no threads"));
         assert_eq!(e.code(), ErrorCode::InternalError);
         assert!(e.hint().is_none());
+    }
+
+    #[test]
+    fn hints_use_api_terms() {
+        let e = Error::InvalidArgs {
+            button: "greet".into(),
+            defs: vec![],
+            source: Box::new(buttons_spec::Error::MissingArg {
+                name: "name".into(),
+            }),
+        };
+        assert_eq!(e.code(), ErrorCode::MissingArg);
+        assert_eq!(e.hint().unwrap(), "pass the argument `name`");
+        let e = Error::Store(buttons_store::Error::NotFound { name: "x".into() });
+        assert_eq!(e.code(), ErrorCode::NotFound);
+        let hint = e.hint().unwrap();
+        assert!(
+            !hint.contains("buttons list") && hint.contains("Store::list"),
+            "{hint}"
+        );
+        let e = Error::Http(buttons_http::Error::MissingAllowedHost);
+        let hint = e.hint().unwrap();
+        assert!(
+            hint.contains("`allowed_host`") && !hint.contains("buttons create"),
+            "{hint}"
+        );
     }
 }

@@ -13,13 +13,23 @@ use crate::context::{Cancel, PressContext, PressOptions, Stream};
 /// Sends the button's request and fills `result`: status, `exit_code` and
 /// `http_status_code` (the HTTP status), the body as stdout, `truncated`, and
 /// on failure `error_type` with the reason in stderr.
-pub(crate) async fn run(ctx: &PressContext<'_>, opts: PressOptions, result: &mut PressResult) {
-    let options = opts
-        .http
-        .unwrap_or_else(|| Options::for_button(ctx.button, |name| env_var(&ctx.base_env, name)));
+///
+/// Returns the fix for a failed request, in API terms.
+pub(crate) async fn run(
+    ctx: &PressContext<'_>,
+    opts: PressOptions,
+    result: &mut PressResult,
+) -> Option<String> {
+    let options = opts.http.unwrap_or_else(|| {
+        let mut options = Options::for_button(ctx.button, |name| env_var(&ctx.base_env, name));
+        if opts.allow_private_networks {
+            options.policy = options.policy.allow_private(true);
+        }
+        options
+    });
     let outcome = match buttons_http::prepare(ctx.button, ctx.args) {
         Ok(mut request) => {
-            request.timeout = opts.timeout.unwrap_or_else(|| ctx.button.timeout());
+            request.timeout = crate::resolve_timeout(opts.timeout, ctx.button);
             // One client per press: building it is cheap for http:// (the
             // platform roots load only on an https:// hop, once per process).
             let client = HttpClient::new(options);
@@ -31,9 +41,13 @@ pub(crate) async fn run(ctx: &PressContext<'_>, opts: PressOptions, result: &mut
         }
         Err(err) => Some(Err(err)),
     };
+    let mut hint = None;
     match &outcome {
         Some(outcome) => {
             buttons_http::fill_press_result(result, outcome);
+            if let Err(err) = outcome {
+                hint = api_hint(err);
+            }
             if let Ok(response) = outcome {
                 note_response(response, result);
             }
@@ -52,6 +66,35 @@ pub(crate) async fn run(ctx: &PressContext<'_>, opts: PressOptions, result: &mut
             lines.push(text.as_bytes(), Some(&mut sink));
             lines.finish(Some(&mut sink));
         }
+    }
+    hint
+}
+
+/// The fix for an HTTP failure in this crate's terms (the button's fields,
+/// [`PressOptions`], the base environment), not a command line's.
+pub(crate) fn api_hint(err: &buttons_http::Error) -> Option<String> {
+    use buttons_http::Error as E;
+    match err {
+        E::BlockedAddress { .. } | E::BlockedName { .. } => Some(
+            "if the button is meant to reach a private or loopback address, set `allow_private_networks` on the button or `PressOptions::allow_private_networks`"
+                .to_owned(),
+        ),
+        E::HostLock { allowed_host, .. } => Some(format!(
+            "the button may only send requests to {allowed_host}: change its `url` and `allowed_host` together"
+        )),
+        E::MissingAllowedHost | E::InvalidAllowedHost { .. } => Some(
+            "set `allowed_host` on the button to the URL's host[:port] (`Button::http` derives it)"
+                .to_owned(),
+        ),
+        E::AnyHostNotEnabled => Some(
+            "set BUTTONS_ALLOW_ANY_HOST=1 in the engine's base environment to allow any host"
+                .to_owned(),
+        ),
+        E::Timeout { .. } => Some(
+            "raise `timeout_seconds` on the button or `PressRequest::timeout`".to_owned(),
+        ),
+        E::Redirect { cause, .. } => api_hint(cause),
+        other => other.hint(),
     }
 }
 

@@ -1,42 +1,51 @@
-//! Runs buttons: the layer applications embed to press a button and get its
-//! [`PressResult`](buttons_spec::PressResult).
+//! Presses buttons: the layer every front end, and any application, presses
+//! through.
 //!
-//! This crate owns what a press does: code buttons run as their own process
-//! group with the environment of the reference (batteries, the button's
-//! `env`, `BUTTONS_ARG_*`, `BUTTONS_PROGRESS_PATH`), a timeout and
-//! cancellation that end the whole group (SIGTERM, grace, SIGKILL), output
-//! captured up to 1 MiB per stream however much the script writes, live
-//! output lines for a sink; prompt buttons return their `AGENTS.md`; HTTP
-//! buttons send their request through `buttons-http`'s guard (private
-//! networks, host lock, redirects, response cap) within the same timeout and
-//! cancellation. It leaves finding buttons, loading batteries, creating the
-//! progress file and writing run records to `buttons-store`, validating
-//! arguments to `buttons-spec`, and rendering and guarding HTTP requests to
-//! `buttons-http`. Unix only.
+//! [`Engine`] presses a button by name from a [`Store`](buttons_store::Store):
+//! it loads the spec, validates the arguments ([`ArgInput`] as text pairs or
+//! JSON), merges the batteries, resolves the timeout ([`resolve_timeout`]),
+//! creates the run's progress file, runs the press and writes one run record
+//! beside it, both named by the run's id ([`Ran::id`]). [`Engine::plan`] is a
+//! typed dry run ([`Plan`]). Errors ([`Error`]) carry a stable
+//! [`code`](Error::code) and a [`hint`](Error::hint) in API terms.
 //!
-//! [`press`] is async (tokio); [`press_blocking`] is for callers without a
-//! runtime. Nothing is read implicitly: the child's base environment, the
-//! `PATH` interpreters are found in and the start time are in the
-//! [`PressContext`].
+//! Below it, [`press`] runs one button from an in-memory spec
+//! ([`PressContext`]): code buttons run as their own process group with the
+//! environment of the reference (batteries, the button's `env`,
+//! `BUTTONS_ARG_*`, `BUTTONS_PROGRESS_PATH`), a timeout and cancellation that
+//! end the whole group (SIGTERM, grace, SIGKILL), output captured up to
+//! 1 MiB per stream however much the script writes, live output lines for a
+//! sink; prompt buttons return their `AGENTS.md`; HTTP buttons send their
+//! request through `buttons-http`'s guard (private networks, host lock,
+//! redirects, response cap) within the same timeout and cancellation. Files
+//! are `buttons-store`'s, argument rules `buttons-spec`'s, rendering and
+//! guarding HTTP requests `buttons-http`'s. Unix only.
+//!
+//! Async entry points ([`Engine::press`], [`press`]) run on tokio; the
+//! `_blocking` ones are for callers without a runtime. Nothing is read
+//! implicitly: the child's base environment (and so the `PATH` interpreters
+//! are found in) is the engine's or the context's.
 //!
 //! # Example
 //!
 //! ```
-//! use buttons_exec::{PressContext, PressOptions};
-//! use buttons_spec::{ArgDef, Args, Batteries, Button, ButtonName, Status, Timestamp};
+//! use buttons_exec::{Engine, PressOptions, PressRequest};
+//! use buttons_spec::{ArgDef, Button, ButtonName, Status, Timestamp};
+//! use buttons_store::{CodeSource, NewButton, Store};
 //!
-//! let dir = tempfile::tempdir()?;
-//! std::fs::write(dir.path().join("main.sh"), "echo \"hello $BUTTONS_ARG_WHO\"\n")?;
-//! let mut button = Button::new(&ButtonName::new("greet")?, Timestamp::UNIX_EPOCH);
+//! let tmp = tempfile::tempdir()?;
+//! let store = Store::at(tmp.path())?;
+//! let mut button = Button::new(&ButtonName::new("greet")?, Timestamp::now());
 //! button.args.push(ArgDef::parse("who:string:required")?);
+//! let code = CodeSource::Inline("echo \"hello $BUTTONS_ARG_WHO\"".into());
+//! store.create(NewButton { button, code, prompt: None })?;
 //!
-//! let args = Args::validate(&button.args, [("who", "$(whoami)")])?;
-//! let batteries = Batteries::new();
-//! let ctx = PressContext::new(&button, dir.path(), &args, &batteries);
-//! let result = buttons_exec::press_blocking(&ctx, PressOptions::default())?;
-//!
-//! assert_eq!(result.status, Status::Ok);
-//! assert_eq!(result.stdout, "hello $(whoami)\n");
+//! let engine = Engine::from_env(store);
+//! let request = PressRequest::new("greet").arg("who", "$(whoami)");
+//! let ran = engine.press_blocking(&request, PressOptions::default())?;
+//! assert_eq!(ran.result.status, Status::Ok);
+//! assert_eq!(ran.result.stdout, "hello $(whoami)\n");
+//! assert_eq!(engine.store().records(None, 10)?.len(), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![warn(missing_docs)]
@@ -45,6 +54,7 @@
 mod capture;
 mod code;
 mod context;
+mod engine;
 mod env;
 mod error;
 mod http;
@@ -58,6 +68,9 @@ pub struct ReadmeDoctests;
 
 pub use capture::MAX_LINE;
 pub use context::{Cancel, DEFAULT_GRACE, LineSink, PressContext, PressOptions, Stream};
+pub use engine::{
+    ArgInput, Engine, Loaded, Plan, PlannedAction, PressRequest, Ran, resolve_timeout,
+};
 pub use env::{MASK, PROGRESS_ENV, dry_run_env, find_interpreter};
 pub use error::Error;
 pub use press::{press, press_blocking};

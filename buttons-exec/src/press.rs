@@ -64,7 +64,16 @@ use crate::{code, http, prompt};
 /// sent verbatim; every hop is checked against the policy and the button's
 /// locked host before anything is sent to it.
 pub async fn press(ctx: &PressContext<'_>, opts: PressOptions) -> Result<PressResult, Error> {
+    Ok(press_with_hint(ctx, opts).await?.0)
+}
+
+/// [`press`], plus the fix for a failed HTTP request in API terms.
+pub(crate) async fn press_with_hint(
+    ctx: &PressContext<'_>,
+    opts: PressOptions,
+) -> Result<(PressResult, Option<String>), Error> {
     let clock = Instant::now();
+    let mut hint = None;
     let started_at = ctx.started_at.unwrap_or_else(Timestamp::now);
     let mut result = PressResult::new(ctx.button.name.clone(), started_at);
     result.args = ctx.args.to_map();
@@ -76,7 +85,7 @@ pub async fn press(ctx: &PressContext<'_>, opts: PressOptions) -> Result<PressRe
         }
         ButtonKind::Prompt => prompt::press(ctx.dir, &mut result),
         ButtonKind::Http => {
-            http::run(ctx, opts, &mut result).await;
+            hint = http::run(ctx, opts, &mut result).await;
             result.prompt = prompt::agent_notes(ctx.button, ctx.dir);
         }
         ButtonKind::App => result.fail(ErrorCode::ValidationError, "app buttons are not pressable"),
@@ -86,7 +95,7 @@ pub async fn press(ctx: &PressContext<'_>, opts: PressOptions) -> Result<PressRe
         ),
     }
     result.duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(result)
+    Ok((result, hint))
 }
 
 /// [`press`] for callers without a tokio runtime: runs it on a new

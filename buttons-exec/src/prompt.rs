@@ -7,21 +7,7 @@ use buttons_spec::{Button, ErrorCode, OUTPUT_CAP, PressResult};
 
 use crate::capture::bounded_text;
 
-/// The file holding a button's instructions for agents.
-pub const AGENTS_FILE: &str = "AGENTS.md";
-
-/// The legacy name of [`AGENTS_FILE`], read when `AGENTS.md` does not exist.
-pub const LEGACY_AGENTS_FILE: &str = "AGENT.md";
-
-/// The first line of an `AGENTS.md` that `create` generated and nobody has
-/// written instructions into yet.
-///
-/// A store writing a scaffold `AGENTS.md` puts this marker on its first line.
-/// Any first line starting with `<!-- buttons:scaffold` counts, so the comment
-/// may carry a note such as
-/// `<!-- buttons:scaffold: delete this line once this file holds instructions -->`.
-/// See [`is_scaffold_agents_md`].
-pub const SCAFFOLD_MARKER: &str = "<!-- buttons:scaffold -->";
+pub use buttons_spec::{AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER};
 
 /// What a scaffold's first line starts with (the marker without its end).
 const SCAFFOLD_PREFIX: &str = "<!-- buttons:scaffold";

@@ -30,6 +30,7 @@ mod args;
 mod batteries;
 mod button;
 mod error;
+mod files;
 mod host_lock;
 mod http;
 mod name;
@@ -50,6 +51,7 @@ pub use button::{
     SCHEMA_VERSION, parse_timeout,
 };
 pub use error::{Error, ErrorCode, Result};
+pub use files::{AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER};
 pub use host_lock::{HostLock, lock_url_template};
 pub use http::{parse_header, parse_method};
 pub use jiff::Timestamp;

@@ -153,6 +153,10 @@ pub struct RunRecord {
     /// The arguments the press was given.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub args: BTreeMap<String, String>,
+    /// The run's JSONL progress file (`pressed/<id>.jsonl`, beside the
+    /// record `pressed/<id>.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress_path: Option<String>,
 }
 
 impl RunRecord {
@@ -170,6 +174,7 @@ impl RunRecord {
             stderr: cap_output(&result.stderr),
             duration_ms: result.duration_ms,
             args: result.args.clone(),
+            progress_path: result.progress_path.clone(),
         }
     }
 }

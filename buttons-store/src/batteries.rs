@@ -45,7 +45,7 @@ impl Store {
     fn scope_dir(&self, scope: Scope) -> PathBuf {
         match (scope, &self.global) {
             (Scope::Global, Some(global)) => global.clone(),
-            _ => self.root.clone(),
+            _ => self.root.clone().into_std_path_buf(),
         }
     }
 

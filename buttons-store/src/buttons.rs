@@ -5,6 +5,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use camino::Utf8PathBuf;
+
 use buttons_spec::{Button, ButtonKind, ButtonName, Runtime, Timestamp};
 
 use crate::error::{Error, Result};
@@ -17,12 +19,7 @@ pub const MAX_CODE_BYTES: usize = 64 * 1024;
 /// The spec file in a button folder.
 pub const SPEC_FILE: &str = "button.json";
 
-/// The agent notes (or prompt text) file in a button folder.
-pub const AGENTS_FILE: &str = "AGENTS.md";
-
-/// The first line of generated `AGENTS.md` files: its presence means the file
-/// holds no real content yet (buttons-exec does not attach it to results).
-pub const SCAFFOLD_MARKER: &str = "<!-- buttons:scaffold -->";
+pub use buttons_spec::{AGENTS_FILE, SCAFFOLD_MARKER};
 
 /// The folder of run records inside a button folder.
 pub const PRESSED_DIR: &str = "pressed";
@@ -64,12 +61,12 @@ pub struct Listed {
 impl Store {
     /// The folder of a button. Never outside [`Store::buttons_dir`]: a
     /// `ButtonName` is a single safe path component.
-    pub fn button_dir(&self, name: &ButtonName) -> PathBuf {
+    pub fn button_dir(&self, name: &ButtonName) -> Utf8PathBuf {
         self.buttons_dir().join(name.as_str())
     }
 
     /// The code file of a code button, `None` for other kinds.
-    pub fn code_path(&self, button: &Button) -> Option<PathBuf> {
+    pub fn code_path(&self, button: &Button) -> Option<Utf8PathBuf> {
         match button.kind() {
             ButtonKind::Code(rt) => ButtonName::new(&button.name)
                 .ok()
@@ -240,19 +237,20 @@ impl Store {
     /// Reads a button's spec (`NOT_FOUND` when there is no such button).
     pub fn load(&self, name: &ButtonName) -> Result<Button> {
         let path = self.button_dir(name).join(SPEC_FILE);
-        let bytes = private_fs::read_optional(&path)?.ok_or_else(|| Error::NotFound {
-            name: name.to_string(),
-        })?;
+        let bytes =
+            private_fs::read_optional(path.as_std_path())?.ok_or_else(|| Error::NotFound {
+                name: name.to_string(),
+            })?;
         let button = Button::from_json(&bytes).map_err(|e| match e {
             buttons_spec::Error::UnsupportedSchema { .. } => Error::Spec(e),
             other => Error::Corrupt {
-                path: path.clone(),
+                path: path.clone().into(),
                 source: Box::new(other),
             },
         })?;
         if button.name != name.as_str() {
             return Err(Error::Corrupt {
-                path,
+                path: path.into(),
                 source: format!("its name is {:?}, not {name:?}", button.name).into(),
             });
         }
@@ -265,7 +263,7 @@ impl Store {
     pub fn save(&self, button: &Button, now: Timestamp) -> Result<Button> {
         let name = ButtonName::new(&button.name)?;
         let dir = self.button_dir(&name);
-        private_fs::open_dir(&self.buttons_dir())?;
+        private_fs::open_dir(self.buttons_dir().as_std_path())?;
         if fs::symlink_metadata(dir.join(SPEC_FILE)).is_err() {
             return Err(Error::NotFound {
                 name: name.to_string(),
@@ -274,7 +272,7 @@ impl Store {
         let mut button = button.clone();
         button.updated_at = now;
         private_fs::write_atomic(
-            &dir,
+            dir.as_std_path(),
             SPEC_FILE,
             button.to_json().as_bytes(),
             FILE_MODE,
@@ -304,7 +302,7 @@ impl Store {
         match fs::symlink_metadata(&dir) {
             Ok(meta) if meta.is_dir() => {}
             Ok(_) => {
-                return Err(Error::NotADirectory { path: dir });
+                return Err(Error::NotADirectory { path: dir.into() });
             }
             Err(_) => {
                 return Err(Error::NotFound {

@@ -91,6 +91,13 @@ pub enum Error {
         /// The current effective uid.
         me: u32,
     },
+    /// The data directory's path is not valid UTF-8 (paths are handed back
+    /// and printed as UTF-8).
+    #[error("use the data directory {}: its path is not valid UTF-8", path.display())]
+    NonUtf8Path {
+        /// The path.
+        path: PathBuf,
+    },
     /// A filesystem operation failed.
     #[error("{action} {path}")]
     Io {
@@ -151,6 +158,10 @@ impl Error {
                 "run 'chown -R $(id -u) {}' if it is yours, or set BUTTONS_HOME to a directory you own",
                 path.display()
             )),
+            Self::NonUtf8Path { .. } => Some(
+                "move the data directory to a path that is valid UTF-8 (or point BUTTONS_HOME at one)"
+                    .to_owned(),
+            ),
             Self::Io { .. } => None,
         }
     }

@@ -48,5 +48,5 @@ pub use buttons::{
 };
 pub use error::{Error, Result};
 pub use location::{DATA_DIR_NAME, Location, Source};
-pub use records::{MAX_RECORDS, StoredRecord, record_stem};
+pub use records::{MAX_RECORDS, RunId, StoredRecord, record_stem};
 pub use store::{BUTTONS_DIR, GITIGNORE_LINES, InitReport, Notice, RootCheck, Store, check_root};

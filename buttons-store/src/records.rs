@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use buttons_spec::{ButtonName, RunRecord, Timestamp};
+use camino::Utf8PathBuf;
 use nix::fcntl::OFlag;
 
 use crate::buttons::PRESSED_DIR;
@@ -31,8 +32,10 @@ const STALE_TMP: Duration = Duration::from_secs(600);
 pub struct StoredRecord {
     /// The button.
     pub button: String,
+    /// The run's id (the record file's stem).
+    pub id: RunId,
     /// The record file.
-    pub path: PathBuf,
+    pub path: Utf8PathBuf,
     /// The record.
     pub record: RunRecord,
 }
@@ -49,12 +52,52 @@ pub fn record_stem(at: Timestamp) -> String {
     )
 }
 
+/// The id of one press: the stem its record (`pressed/<id>.json`) and its
+/// progress file (`pressed/<id>.jsonl`) share. Ids are unique (see
+/// [`record_stem`]) and sort by start time.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunId(String);
+
+impl RunId {
+    /// A new, unique id for a press that started `at`.
+    pub fn new(at: Timestamp) -> Self {
+        Self(record_stem(at))
+    }
+
+    /// The id as text, e.g. `2026-04-10T14-32-11.123456789Z-4242-0`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The record file's name: `<id>.json`.
+    pub fn record_file(&self) -> String {
+        format!("{}{RECORD_EXT}", self.0)
+    }
+
+    /// The progress file's name: `<id>.jsonl`.
+    pub fn progress_file(&self) -> String {
+        format!("{}{PROGRESS_EXT}", self.0)
+    }
+}
+
+impl std::fmt::Display for RunId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A path inside the data directory, whose path was checked to be UTF-8 when
+/// the store was opened (and whose components are valid names).
+fn utf8(path: PathBuf) -> Utf8PathBuf {
+    Utf8PathBuf::from_path_buf(path).expect("paths inside the UTF-8 data directory are UTF-8")
+}
+
 fn is_record_name(name: &str) -> bool {
     !name.starts_with('.') && name.ends_with(RECORD_EXT)
 }
 
 impl Store {
-    fn pressed_dir(&self, name: &ButtonName) -> PathBuf {
+    fn pressed_dir(&self, name: &ButtonName) -> Utf8PathBuf {
         self.button_dir(name).join(PRESSED_DIR)
     }
 
@@ -65,21 +108,31 @@ impl Store {
                 name: name.to_string(),
             });
         }
-        private_fs::ensure_dirs(&self.root, &[BUTTONS_DIR, name.as_str(), PRESSED_DIR])
+        private_fs::ensure_dirs(
+            self.root.as_std_path(),
+            &[BUTTONS_DIR, name.as_str(), PRESSED_DIR],
+        )
     }
 
-    /// Creates the empty per-press progress file (`pressed/<stem>.jsonl`,
+    /// Creates the empty progress file of run `id` (`pressed/<id>.jsonl`,
     /// 0600) that a script may append JSON lines to through
     /// `BUTTONS_PROGRESS_PATH`.
-    pub fn create_progress_file(
-        &self,
-        name: &ButtonName,
-        started_at: Timestamp,
-    ) -> Result<PathBuf> {
+    pub fn create_progress_file(&self, name: &ButtonName, id: &RunId) -> Result<Utf8PathBuf> {
         let dir = self.ensure_pressed(name)?;
-        let path = dir.join(format!("{}{PROGRESS_EXT}", record_stem(started_at)));
+        let path = dir.join(id.progress_file());
         private_fs::create_file(&path, b"", FILE_MODE)?;
-        Ok(path)
+        Ok(utf8(path))
+    }
+
+    /// Removes the progress file of run `id`, if there is one (e.g. when its
+    /// record could not be written).
+    pub fn remove_progress_file(&self, name: &ButtonName, id: &RunId) -> Result<()> {
+        remove_if_present(
+            &self
+                .pressed_dir(name)
+                .join(id.progress_file())
+                .into_std_path_buf(),
+        )
     }
 
     /// Writes a run record atomically (temporary file in `pressed/`, fsync,
@@ -92,18 +145,30 @@ impl Store {
     /// every pruning sets it to the exact count. Only when the bound exceeds
     /// the limit is the folder listed and pruned, so a press that ran
     /// [`Store::make_room`] first does not list the folder again.
-    pub fn write_record(&self, name: &ButtonName, record: &RunRecord) -> Result<PathBuf> {
+    pub fn write_record(&self, name: &ButtonName, record: &RunRecord) -> Result<Utf8PathBuf> {
+        self.write_run_record(name, &RunId::new(record.started_at), record)
+    }
+
+    /// [`Store::write_record`] under a given run id (`pressed/<id>.json`),
+    /// beside the run's progress file. An existing record of that id is
+    /// replaced.
+    pub fn write_run_record(
+        &self,
+        name: &ButtonName,
+        id: &RunId,
+        record: &RunRecord,
+    ) -> Result<Utf8PathBuf> {
         let dir = self.ensure_pressed(name)?;
         let mut json = serde_json::to_string_pretty(record).expect("a RunRecord always serializes");
         json.push('\n');
-        let file = format!("{}{RECORD_EXT}", record_stem(record.started_at));
-        let path = private_fs::write_atomic(&dir, &file, json.as_bytes(), FILE_MODE, true)?;
+        let path =
+            private_fs::write_atomic(&dir, &id.record_file(), json.as_bytes(), FILE_MODE, true)?;
         let lock = lock_pressed(&dir)?;
         match read_count(&lock) {
             Some(count) if count < MAX_RECORDS => write_count(&lock, &dir, count + 1)?,
             _ => prune_locked(&lock, &dir, MAX_RECORDS)?,
         }
-        Ok(path)
+        Ok(utf8(path))
     }
 
     /// Prunes a button's records to one below [`MAX_RECORDS`] (and its
@@ -135,7 +200,7 @@ impl Store {
                 .filter_map(|l| ButtonName::new(&l.name).ok())
                 .collect(),
         };
-        let mut files: Vec<(String, String, PathBuf)> = Vec::new();
+        let mut files: Vec<(String, String, Utf8PathBuf)> = Vec::new();
         for button in &names {
             let dir = self.pressed_dir(button);
             let entries = match fs::read_dir(&dir) {
@@ -148,22 +213,24 @@ impl Store {
                 if let Ok(file) = entry.file_name().into_string()
                     && is_record_name(&file)
                 {
-                    files.push((file, button.to_string(), entry.path()));
+                    files.push((file, button.to_string(), utf8(entry.path())));
                 }
             }
         }
         files.sort_unstable_by(|a, b| b.0.cmp(&a.0));
         let mut out = Vec::new();
-        for (_, button, path) in files {
+        for (file, button, path) in files {
             if out.len() >= last {
                 break;
             }
-            let Some(bytes) = private_fs::read_optional(&path)? else {
+            let Some(bytes) = private_fs::read_optional(path.as_std_path())? else {
                 continue; // pruned meanwhile
             };
             if let Ok(record) = serde_json::from_slice::<RunRecord>(&bytes) {
+                let stem = file.strip_suffix(RECORD_EXT).unwrap_or(&file);
                 out.push(StoredRecord {
                     button,
+                    id: RunId(stem.to_owned()),
                     path,
                     record,
                 });

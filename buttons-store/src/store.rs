@@ -6,6 +6,8 @@ use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use camino::{Utf8Path, Utf8PathBuf};
+
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::private_fs::{self, DIR_MODE, FILE_MODE};
@@ -98,7 +100,7 @@ pub fn check_root(owner: u32, mode: u32, me: u32) -> RootCheck {
 /// One data directory: its buttons, batteries and run records.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pub(crate) root: PathBuf,
+    pub(crate) root: Utf8PathBuf,
     pub(crate) global: Option<PathBuf>,
     notice: Option<Notice>,
 }
@@ -115,12 +117,14 @@ impl Store {
     /// here; links *inside* it are never followed when writing.
     pub fn open(location: &Location) -> Result<Self> {
         let notice = check_existing_root(&location.root)?;
-        let root = fs::canonicalize(&location.root).unwrap_or_else(|_| location.root.clone());
+        let resolved = fs::canonicalize(&location.root).unwrap_or_else(|_| location.root.clone());
+        let root =
+            Utf8PathBuf::from_path_buf(resolved).map_err(|path| Error::NonUtf8Path { path })?;
         Ok(Self {
             global: location
                 .global
                 .clone()
-                .filter(|g| *g != location.root && *g != root),
+                .filter(|g| *g != location.root && g.as_path() != root.as_std_path()),
             root,
             notice,
         })
@@ -137,7 +141,7 @@ impl Store {
     }
 
     /// The data directory.
-    pub fn root(&self) -> &Path {
+    pub fn root(&self) -> &Utf8Path {
         &self.root
     }
 
@@ -147,13 +151,13 @@ impl Store {
     }
 
     /// The `buttons/` folder.
-    pub fn buttons_dir(&self) -> PathBuf {
+    pub fn buttons_dir(&self) -> Utf8PathBuf {
         self.root.join(BUTTONS_DIR)
     }
 
     /// Creates the data directory and `buttons/` (0700) if missing.
     pub(crate) fn ensure_root(&self) -> Result<PathBuf> {
-        private_fs::ensure_dirs(&self.root, &[BUTTONS_DIR])
+        private_fs::ensure_dirs(self.root.as_std_path(), &[BUTTONS_DIR])
     }
 
     /// Sets up the data directory: folders, `.gitignore` (missing lines are
@@ -162,7 +166,7 @@ impl Store {
         let created = !self.root.exists();
         self.ensure_root()?;
         let gitignore = self.root.join(".gitignore");
-        let existing = private_fs::read_optional(&gitignore)?
+        let existing = private_fs::read_optional(gitignore.as_std_path())?
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
         let present: Vec<&str> = existing.lines().map(str::trim).collect();
@@ -185,14 +189,23 @@ impl Store {
                 text.push_str(line);
                 text.push('\n');
             }
-            private_fs::write_atomic(&self.root, ".gitignore", text.as_bytes(), FILE_MODE, false)?;
+            private_fs::write_atomic(
+                self.root.as_std_path(),
+                ".gitignore",
+                text.as_bytes(),
+                FILE_MODE,
+                false,
+            )?;
         }
         let agents = self.root.join("AGENTS.md");
-        let wrote_agents = match private_fs::create_file(&agents, AGENTS_MD.as_bytes(), FILE_MODE) {
-            Ok(_) => true,
-            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => false,
-            Err(e) => return Err(e),
-        };
+        let wrote_agents =
+            match private_fs::create_file(agents.as_std_path(), AGENTS_MD.as_bytes(), FILE_MODE) {
+                Ok(_) => true,
+                Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => {
+                    false
+                }
+                Err(e) => return Err(e),
+            };
         Ok(InitReport {
             root: self.root.clone(),
             created,
@@ -206,7 +219,7 @@ impl Store {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitReport {
     /// The data directory.
-    pub root: PathBuf,
+    pub root: Utf8PathBuf,
     /// Whether it did not exist before.
     pub created: bool,
     /// Lines added to `.gitignore`.

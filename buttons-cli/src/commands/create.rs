@@ -124,7 +124,7 @@ pub(crate) fn run(args: CreateArgs, out: Output) -> CliResult<Reply> {
     };
     if let Some(edit) = &edit {
         let verb = if scaffolded { "edit" } else { "code" };
-        let _ = writeln!(text, "  {verb}:  {}", edit.display());
+        let _ = writeln!(text, "  {verb}:  {}", edit);
     }
     let mut press = format!("buttons press {}", button.name);
     for def in button.args.iter().filter(|d| d.required) {

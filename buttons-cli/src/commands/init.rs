@@ -30,7 +30,7 @@ pub(crate) fn run(out: Output) -> CliResult<Reply> {
     let mut text = format!(
         "{} {}\n",
         if report.created { "Created" } else { "Checked" },
-        report.root.display()
+        report.root
     );
     if !report.gitignore_added.is_empty() {
         let _ = writeln!(

@@ -67,7 +67,7 @@ pub(crate) fn run(out: Output) -> CliResult<Reply> {
     if rows.is_empty() {
         reply = reply.stderr(format!(
             "No buttons in {}.\n  next: buttons create hello --code 'echo hello'",
-            store.buttons_dir().display()
+            store.buttons_dir()
         ));
     }
     Ok(reply)

@@ -11,10 +11,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use buttons_cli::{PressError, PressRequest, Pressed};
-use buttons_exec::PressOptions;
-use buttons_spec::{Args, Button, ButtonKind, Timestamp};
-use buttons_store::Store;
+use buttons_exec::{ArgInput, Engine, PressOptions};
+use buttons_spec::{Button, ButtonKind, ErrorCode, Timestamp};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
@@ -25,7 +23,7 @@ use serde_json::{Value, json};
 
 use crate::cli::McpCommand;
 use crate::commands::{button_name, open_store};
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::output::{Output, Reply};
 
 /// How often the server looks for buttons created, deleted or toggled.
@@ -68,7 +66,7 @@ pub(crate) fn serve(out: Output) -> ExitCode {
         Err(e) => return fail(format!("failed to start the async runtime: {e}")),
     };
     let server = Server {
-        store: Arc::new(store),
+        engine: Arc::new(Engine::from_env(store)),
     };
     runtime.block_on(async move {
         let service = match server.serve(rmcp::transport::stdio()).await {
@@ -85,7 +83,7 @@ pub(crate) fn serve(out: Output) -> ExitCode {
 /// The MCP server: a view of one data directory, read afresh on every request.
 #[derive(Clone)]
 struct Server {
-    store: Arc<Store>,
+    engine: Arc<Engine>,
 }
 
 /// An enabled, pressable button and its agent notes.
@@ -97,8 +95,8 @@ struct Exposed {
 impl Server {
     /// Buttons with `mcp_enabled: true` that can be pressed, sorted by name.
     fn exposed(&self) -> Result<Vec<Exposed>, McpError> {
-        let listed = self
-            .store
+        let store = self.engine.store();
+        let listed = store
             .list()
             .map_err(|e| McpError::internal_error(e.to_string(), None))?;
         Ok(listed
@@ -106,11 +104,11 @@ impl Server {
             .filter_map(|l| l.button.ok())
             .filter(|b| b.mcp_enabled && b.kind() != ButtonKind::App)
             .map(|button| {
-                let dir = self.store.button_dir(
+                let dir = store.button_dir(
                     &buttons_spec::ButtonName::new(&button.name)
                         .expect("listed buttons have valid names"),
                 );
-                let notes = buttons_exec::agent_notes(&button, &dir);
+                let notes = buttons_exec::agent_notes(&button, dir.as_std_path());
                 Exposed { button, notes }
             })
             .collect())
@@ -145,7 +143,15 @@ fn tool_of(exposed: &Exposed) -> Tool {
 }
 
 /// A tool error (not a protocol error) carrying the error envelope's fields.
-fn tool_error(error: &PressError) -> CallToolResult {
+/// Hints are the library's, in API terms (argument names, button fields),
+/// not the command line's flags.
+fn tool_error(e: &buttons_exec::Error) -> CallToolResult {
+    let mut error = CliError::from_parts(e.code(), e.hint(), e);
+    if let Some(defs) = e.arg_defs() {
+        error.spec = Some(Box::new(
+            serde_json::to_value(defs).expect("argument definitions serialize"),
+        ));
+    }
     let mut text = format!("{}: {}", error.code, error.message);
     if let Some(hint) = &error.hint {
         text.push_str("\nhint: ");
@@ -185,46 +191,38 @@ impl ServerHandler for Server {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let Some(exposed) = self
-            .exposed()?
-            .into_iter()
-            .find(|e| e.button.name == request.name)
-        else {
-            return Err(McpError::invalid_params(
+        // One load and one validation per call.
+        let not_a_tool = || {
+            McpError::invalid_params(
                 format!(
                     "no tool named {:?}: it does not exist or its button is not MCP-enabled \
                      (buttons mcp enable NAME)",
                     request.name
                 ),
                 None,
-            ));
+            )
         };
-        let empty = serde_json::Map::new();
-        let supplied = request.arguments.as_ref().unwrap_or(&empty);
-        let args = match Args::validate_json(&exposed.button.args, supplied) {
+        let loaded = match self.engine.load(&request.name) {
+            Ok(loaded) => loaded,
+            Err(e) if e.code() == ErrorCode::NotFound => return Err(not_a_tool()),
+            Err(e) => return Ok(tool_error(&e).into()),
+        };
+        if loaded.button.name != request.name
+            || !loaded.button.mcp_enabled
+            || loaded.button.kind() == ButtonKind::App
+        {
+            return Err(not_a_tool());
+        }
+        let supplied = ArgInput::Json(request.arguments.clone().unwrap_or_default());
+        let args = match loaded.validate(&supplied) {
             Ok(args) => args,
-            Err(e) => {
-                let mut error = PressError::from(e);
-                error.spec = Some(Box::new(
-                    serde_json::to_value(&exposed.button.args)
-                        .expect("argument definitions serialize"),
-                ));
-                return Ok(tool_error(&error).into());
-            }
-        };
-        let press = PressRequest {
-            name: exposed.button.name.clone(),
-            args: args.to_map().into_iter().collect(),
-            timeout: None,
-            dry_run: false,
+            Err(e) => return Ok(tool_error(&e).into()),
         };
         // A client's notifications/cancelled ends the press like Ctrl-C does.
         let cancelled = context.ct.clone();
         let options = PressOptions::default().cancel_on(async move { cancelled.cancelled().await });
-        let base_env = std::env::vars_os().collect();
-        let ran = match buttons_cli::press(&self.store, &press, base_env, options).await {
-            Ok(Pressed::Ran(ran)) => ran,
-            Ok(Pressed::DryRun(_)) => unreachable!("dry_run is false"),
+        let ran = match self.engine.press_loaded(&loaded, &args, options).await {
+            Ok(ran) => ran,
             Err(error) => return Ok(tool_error(&error).into()),
         };
         let result = &ran.result;
@@ -235,10 +233,13 @@ impl ServerHandler for Server {
         if let Some(prompt) = &result.prompt {
             content.push(ContentBlock::text(prompt.clone()));
         }
+        if let Some(hint) = ran.hint.as_ref().filter(|_| !result.is_ok()) {
+            content.push(ContentBlock::text(format!("hint: {hint}")));
+        }
         if let Err(e) = &ran.record {
             content.push(ContentBlock::text(format!(
                 "warning: the run record could not be written: {}",
-                e.message
+                CliError::from_parts(e.code(), None, e).message
             )));
         }
         let mut reply = if result.is_ok() {

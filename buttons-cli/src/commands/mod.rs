@@ -60,8 +60,8 @@ pub(crate) fn button_name(input: &str) -> CliResult<ButtonName> {
 /// folder and code file are.
 pub(crate) fn button_data(
     button: &buttons_spec::Button,
-    dir: &std::path::Path,
-    code_path: Option<&std::path::Path>,
+    dir: &camino::Utf8Path,
+    code_path: Option<&camino::Utf8Path>,
 ) -> serde_json::Value {
     let mut data = serde_json::to_value(button).expect("a Button always serializes");
     if let Some(map) = data.as_object_mut() {

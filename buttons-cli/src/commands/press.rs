@@ -3,9 +3,9 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use buttons_cli::{PressRequest, Pressed};
-use buttons_exec::{PressOptions, Stream};
-use buttons_spec::{PressResult, Status};
+use buttons_exec::{ArgInput, Engine, Plan, PlannedAction, PressOptions, PressRequest, Stream};
+use buttons_spec::{ErrorCode, PressResult, Status};
+use serde_json::{Value, json};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::cli::PressArgs;
@@ -15,15 +15,21 @@ use crate::output::{Output, Reply};
 pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
     let request = PressRequest {
         name: args.name,
-        args: buttons_cli::parse_press_args(&args.args)?,
+        args: ArgInput::Text(parse_press_args(&args.args)?),
         timeout: args
             .timeout
             .as_deref()
             .map(buttons_spec::parse_timeout)
             .transpose()?,
-        dry_run: args.dry_run,
     };
-    let store = super::open_store(out)?;
+    let engine = Engine::from_env(super::open_store(out)?);
+    if args.dry_run {
+        let info = plan_json(&engine.plan(&request)?);
+        let text = serde_json::to_string_pretty(&info).expect("JSON values serialize");
+        return Ok(
+            Reply::new(info).stderr(format!("Dry run (nothing ran, nothing recorded):\n{text}"))
+        );
+    }
 
     // One press needs no thread pool: a current-thread runtime is cheapest.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -32,20 +38,19 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
     // Ctrl-C (and SIGTERM/SIGHUP) end the button's whole process group and the
     // run is still recorded. The handlers are installed before anything runs,
     // so an early Ctrl-C cannot kill the CLI and orphan the group.
-    let mut options = PressOptions::default();
-    if !request.dry_run {
+    let mut options = {
         let _guard = runtime.enter();
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
         let mut hangup = signal(SignalKind::hangup())?;
-        options = options.cancel_on(async move {
+        PressOptions::default().cancel_on(async move {
             tokio::select! {
                 _ = interrupt.recv() => {}
                 _ = terminate.recv() => {}
                 _ = hangup.recv() => {}
             }
-        });
-    }
+        })
+    };
     if args.follow {
         options = options.sink(|stream, line| {
             let mut err = std::io::stderr().lock();
@@ -55,24 +60,14 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
             };
         });
     }
-    let base_env: Vec<_> = std::env::vars_os().collect();
-    let pressed = runtime.block_on(buttons_cli::press(&store, &request, base_env, options))?;
-
-    let ran = match pressed {
-        Pressed::DryRun(info) => {
-            let text = serde_json::to_string_pretty(&info).expect("JSON values serialize");
-            return Ok(Reply::new(info)
-                .stderr(format!("Dry run (nothing ran, nothing recorded):\n{text}")));
-        }
-        Pressed::Ran(ran) => ran,
-    };
+    let ran = runtime.block_on(engine.press(&request, options))?;
     let result = &ran.result;
     if let Err(err) = &ran.record {
         // The press ran; losing its record is worth a line on stderr in any mode.
         let _ = writeln!(
             std::io::stderr().lock(),
             "warning: the run was not recorded: {}",
-            err.message
+            CliError::from_parts(err.code(), None, err).message
         );
     }
 
@@ -87,8 +82,78 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
     let _ = write!(stderr, "{status}");
     let stdout = result.stdout.clone();
     let mut reply = Reply::new(result).stdout(stdout).stderr(stderr);
-    reply.failure = buttons_cli::failure_of(result).map(CliError::from);
+    reply.failure = failure_of(result);
     Ok(reply)
+}
+
+/// Splits `--arg key=value` strings on their first `=`.
+pub(crate) fn parse_press_args(given: &[String]) -> CliResult<Vec<(String, String)>> {
+    given
+        .iter()
+        .map(|g| {
+            buttons_spec::split_press_arg(g)
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .map_err(CliError::from)
+        })
+        .collect()
+}
+
+/// A dry run as `--dry-run` prints it: `{button, runtime, timeout, args}`
+/// plus `env` for code buttons, or `method`, `url`, `headers`, `body`.
+fn plan_json(plan: &Plan) -> Value {
+    let mut info = json!({
+        "button": plan.button,
+        "runtime": plan.runtime,
+        "timeout": plan.timeout.as_secs(),
+        "args": plan.args,
+    });
+    match &plan.action {
+        PlannedAction::Http {
+            method,
+            url,
+            headers,
+            body,
+        } => {
+            info["method"] = json!(method);
+            info["url"] = json!(url);
+            info["headers"] = json!(
+                headers
+                    .iter()
+                    .map(|(k, v)| json!([k, v]))
+                    .collect::<Vec<_>>()
+            );
+            info["body"] = json!(body);
+        }
+        PlannedAction::Code { env } => info["env"] = json!(env),
+        _ => {}
+    }
+    info
+}
+
+/// The error envelope of a press that ran and failed: its code, the script's
+/// stderr (or the reason) as the message, and a hint in the command line's words.
+fn failure_of(result: &PressResult) -> Option<CliError> {
+    let code = result.error_type?;
+    let stderr = result.stderr.trim();
+    let message = if stderr.is_empty() {
+        format!(
+            "{} failed with exit code {}",
+            result.button, result.exit_code
+        )
+    } else {
+        stderr.to_owned()
+    };
+    let hint = match code {
+        ErrorCode::Timeout => "give it more time with --timeout SECS".to_owned(),
+        ErrorCode::RuntimeMissing => {
+            "install the button's interpreter (sh, bash, python3 or node) or fix PATH".to_owned()
+        }
+        ErrorCode::PromptError => {
+            format!("write the prompt in buttons/{}/AGENTS.md", result.button)
+        }
+        _ => format!("see 'buttons history {}' for its output", result.button),
+    };
+    Some(CliError::new(code, message).with_hint(hint))
 }
 
 /// The one-line human summary of a press. An HTTP press shows its status

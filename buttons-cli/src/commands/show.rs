@@ -59,9 +59,9 @@ pub(crate) fn run(words: &[String], out: Output) -> CliResult<Reply> {
         }
     }
     let _ = writeln!(text, "  timeout:  {}s", button.timeout().as_secs());
-    let _ = writeln!(text, "  folder:   {}", dir.display());
+    let _ = writeln!(text, "  folder:   {}", dir);
     if let Some(code) = &code_path {
-        let _ = writeln!(text, "  code:     {}", code.display());
+        let _ = writeln!(text, "  code:     {}", code);
     }
     if let Some(last) = &last {
         let _ = writeln!(

@@ -41,6 +41,18 @@ fn press_ok_records_once_with_progress_file() {
     assert_eq!(records[0]["stdout"], "Hello, a=b\n");
     assert_eq!(records[0]["status"], "ok");
     assert_eq!(mode(records[0]["path"].as_str().unwrap().as_ref()), 0o600);
+    // One run, one id: `pressed/<id>.json` beside `pressed/<id>.jsonl`, and
+    // the record names its progress file.
+    let record = records[0]["path"].as_str().unwrap();
+    assert_eq!(
+        record.strip_suffix(".json"),
+        progress.strip_suffix(".jsonl"),
+        "{record} vs {progress}"
+    );
+    assert_eq!(records[0]["progress_path"], progress);
+    let on_disk: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+    assert_eq!(on_disk["progress_path"], progress);
 }
 
 #[test]

@@ -59,7 +59,13 @@ async fn interpreter_comes_from_the_base_path() {
     let result = buttons_exec::press(&ctx, PressOptions::default())
         .await
         .unwrap();
-    assert_eq!(result.stdout, "fake node ./main.js\n", "{result:?}");
+    // The script is given by its absolute path (`$0` is `/…/NAME/main.js`).
+    let code = std::path::absolute(fx.path().join("main.js")).unwrap();
+    assert_eq!(
+        result.stdout,
+        format!("fake node {}\n", code.display()),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]

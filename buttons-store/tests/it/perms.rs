@@ -29,7 +29,9 @@ fn permissions_hold_under_any_umask() {
                 &RunRecord::from_result(&PressResult::new("b", at), at),
             )
             .unwrap();
-        store.create_progress_file(&name, at).unwrap();
+        store
+            .create_progress_file(&name, &buttons_store::RunId::new(at))
+            .unwrap();
         store.set_battery(Scope::Local, "TOKEN", "s3cret").unwrap();
         return;
     }
@@ -88,7 +90,11 @@ fn planted_pressed_link_does_not_redirect_writes() {
     let err = store.write_record(&name, &record).unwrap_err();
     assert!(matches!(err, Error::Symlink { .. }), "{err:?}");
     assert!(err.hint().unwrap().contains("remove the link"));
-    assert!(store.create_progress_file(&name, at).is_err());
+    assert!(
+        store
+            .create_progress_file(&name, &buttons_store::RunId::new(at))
+            .is_err()
+    );
     assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
 }
 

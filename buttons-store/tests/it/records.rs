@@ -16,7 +16,7 @@ fn record(button: &str, at: Timestamp, stdout: &str) -> RunRecord {
     RunRecord::from_result(&r, at)
 }
 
-fn names(dir: &std::path::Path) -> Vec<String> {
+fn names(dir: impl AsRef<std::path::Path>) -> Vec<String> {
     fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -51,7 +51,7 @@ fn fifty_concurrent_writers_leave_fifty_records() {
         .collect();
     outs.sort_unstable();
     assert_eq!(outs, (0..50).collect::<Vec<_>>());
-    let files = names(&store.buttons_dir().join("b/pressed"));
+    let files = names(store.buttons_dir().join("b/pressed"));
     assert!(files.iter().all(|f| !f.starts_with(".tmp")), "{files:?}");
     assert_eq!(files.iter().filter(|f| f.ends_with(".json")).count(), 50);
     for r in &records {
@@ -186,7 +186,7 @@ fn progress_file_is_empty_private_and_not_a_record() {
     let (_t, store) = temp_store();
     let name = make(&store, "b", "true");
     let path = store
-        .create_progress_file(&name, Timestamp::UNIX_EPOCH)
+        .create_progress_file(&name, &buttons_store::RunId::new(Timestamp::UNIX_EPOCH))
         .unwrap();
     assert!(path.starts_with(store.buttons_dir().join("b/pressed")));
     assert_eq!(path.extension().unwrap(), "jsonl");
@@ -197,7 +197,7 @@ fn progress_file_is_empty_private_and_not_a_record() {
     );
     assert!(store.records(Some(&name), 10).unwrap().is_empty());
     let other = store
-        .create_progress_file(&name, Timestamp::UNIX_EPOCH)
+        .create_progress_file(&name, &buttons_store::RunId::new(Timestamp::UNIX_EPOCH))
         .unwrap();
     assert_ne!(path, other);
 }
@@ -297,7 +297,7 @@ fn records_appear_only_complete_to_a_concurrent_reader() {
     let pressed = store.buttons_dir().join("b/pressed");
     // Created up front so the reader can list it from the start.
     store
-        .create_progress_file(&name, Timestamp::UNIX_EPOCH)
+        .create_progress_file(&name, &buttons_store::RunId::new(Timestamp::UNIX_EPOCH))
         .unwrap();
     let big = |c: char| c.to_string().repeat(buttons_spec::OUTPUT_CAP);
     let done = AtomicBool::new(false);

@@ -1,0 +1,373 @@
+//! Pressing by name: the one pipeline every front end shares (the CLI, the
+//! MCP server, and any program embedding this crate).
+//!
+//! [`Engine::press`] loads a button from a [`Store`], validates the
+//! arguments, merges the batteries (local over global), resolves the
+//! timeout, creates the run's progress file, runs the press and writes
+//! exactly one run record beside it (`pressed/<id>.jsonl` and
+//! `pressed/<id>.json`).
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::time::Duration;
+
+use buttons_spec::{
+    Args, Button, ButtonKind, ButtonName, ErrorCode, PressResult, RunRecord, Timestamp,
+};
+use buttons_store::{RunId, Store};
+use camino::Utf8PathBuf;
+use serde_json::{Map, Value};
+
+use crate::context::{PressContext, PressOptions};
+use crate::error::Error;
+
+/// The arguments of a press, as a front end received them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArgInput {
+    /// `(name, value)` text pairs, as `--arg name=value` gives them.
+    Text(Vec<(String, String)>),
+    /// A JSON object, as an MCP or REST call gives it: values may be strings
+    /// or JSON numbers and booleans, checked against the declared types.
+    Json(Map<String, Value>),
+}
+
+impl Default for ArgInput {
+    fn default() -> Self {
+        Self::Text(Vec::new())
+    }
+}
+
+/// What to press: a button by name, its arguments and an optional timeout.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PressRequest {
+    /// The button's name as the caller gave it (slugified before lookup:
+    /// `MyButton` finds `mybutton`).
+    pub name: String,
+    /// The arguments.
+    pub args: ArgInput,
+    /// Overrides the button's `timeout_seconds` (see [`resolve_timeout`]).
+    pub timeout: Option<Duration>,
+}
+
+impl PressRequest {
+    /// A request for `name` with no arguments.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Adds one argument.
+    pub fn arg(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let (name, value) = (name.into(), value.into());
+        match &mut self.args {
+            ArgInput::Text(pairs) => pairs.push((name, value)),
+            ArgInput::Json(map) => {
+                map.insert(name, Value::String(value));
+            }
+        }
+        self
+    }
+
+    /// Sets the arguments from a JSON object.
+    pub fn json_args(mut self, args: Map<String, Value>) -> Self {
+        self.args = ArgInput::Json(args);
+        self
+    }
+
+    /// Sets [`timeout`](Self::timeout).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+/// The timeout of a press: the requested one, else the button's
+/// `timeout_seconds`, else [`DEFAULT_TIMEOUT_SECONDS`](buttons_spec::DEFAULT_TIMEOUT_SECONDS).
+pub fn resolve_timeout(requested: Option<Duration>, button: &Button) -> Duration {
+    requested.unwrap_or_else(|| button.timeout())
+}
+
+/// A button loaded from the store: its name, spec and folder.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The validated name.
+    pub name: ButtonName,
+    /// The spec.
+    pub button: Button,
+    /// The button's folder.
+    pub dir: Utf8PathBuf,
+}
+
+impl Loaded {
+    /// Validates `input` against the button's argument definitions.
+    pub fn validate(&self, input: &ArgInput) -> Result<Args, Error> {
+        let validated = match input {
+            ArgInput::Text(pairs) => Args::validate(
+                &self.button.args,
+                pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            ),
+            ArgInput::Json(map) => Args::validate_json(&self.button.args, map),
+        };
+        validated.map_err(|source| Error::InvalidArgs {
+            button: self.name.to_string(),
+            defs: self.button.args.clone(),
+            source: Box::new(source),
+        })
+    }
+}
+
+/// What a dry run found: what a press would do, without running or
+/// recording anything.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// The button's name.
+    pub button: String,
+    /// The button's `runtime` as written in its spec.
+    pub runtime: String,
+    /// The resolved timeout.
+    pub timeout: Duration,
+    /// The validated arguments.
+    pub args: BTreeMap<String, String>,
+    /// What the press would do.
+    pub action: PlannedAction,
+}
+
+/// The kind-specific part of a [`Plan`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum PlannedAction {
+    /// A code button: the variables the press adds to the base environment,
+    /// battery values masked (see [`dry_run_env`](crate::dry_run_env)).
+    Code {
+        /// Variable names and values.
+        env: BTreeMap<String, String>,
+    },
+    /// An HTTP button: the rendered request.
+    Http {
+        /// The method.
+        method: String,
+        /// The rendered URL.
+        url: String,
+        /// Headers, verbatim and in order.
+        headers: Vec<(String, String)>,
+        /// The rendered body (lossy UTF-8), if any.
+        body: Option<String>,
+    },
+    /// A prompt button: its `AGENTS.md` would be the result.
+    Prompt,
+}
+
+/// A press that ran (successfully or not), and its record.
+#[derive(Debug)]
+pub struct Ran {
+    /// The run's id: the stem of its record and progress file.
+    pub id: RunId,
+    /// The result.
+    pub result: PressResult,
+    /// The run record's file, or why it could not be written (the press
+    /// ran all the same).
+    pub record: Result<Utf8PathBuf, Error>,
+    /// For a press that failed: the fix, in API terms.
+    pub hint: Option<String>,
+}
+
+/// Presses buttons by name from one data directory.
+///
+/// Nothing is read implicitly: the environment a press inherits is
+/// [`Engine::base_env`] (empty unless set; [`Engine::from_env`] takes this
+/// process's).
+#[derive(Debug, Clone)]
+pub struct Engine {
+    store: Store,
+    base_env: Vec<(OsString, OsString)>,
+}
+
+impl Engine {
+    /// An engine over `store` whose presses inherit an empty environment.
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            base_env: Vec::new(),
+        }
+    }
+
+    /// An engine whose presses inherit this process's environment (what a
+    /// command-line tool wants).
+    pub fn from_env(store: Store) -> Self {
+        Self::new(store).base_env(std::env::vars_os())
+    }
+
+    /// Sets the environment presses inherit, the first layer of a code
+    /// button's environment. Interpreters are looked up in its `PATH`; the
+    /// HTTP opt-ins (`BUTTONS_ALLOW_PRIVATE_NETWORKS`, `BUTTONS_ALLOW_ANY_HOST`)
+    /// are read from it.
+    pub fn base_env(mut self, env: impl IntoIterator<Item = (OsString, OsString)>) -> Self {
+        self.base_env = env.into_iter().collect();
+        self
+    }
+
+    /// The data directory.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Loads a button by name (slugified first).
+    pub fn load(&self, name: &str) -> Result<Loaded, Error> {
+        let name = ButtonName::from_user(name)?;
+        let button = self.store.load(&name)?;
+        let dir = self.store.button_dir(&name);
+        Ok(Loaded { name, button, dir })
+    }
+
+    /// A dry run: loads the button, validates the arguments (a missing
+    /// required argument is still [`ErrorCode::MissingArg`]) and describes
+    /// what a press would do. Nothing runs and nothing is recorded.
+    pub fn plan(&self, request: &PressRequest) -> Result<Plan, Error> {
+        let loaded = self.load(&request.name)?;
+        let args = loaded.validate(&request.args)?;
+        let button = &loaded.button;
+        let action = match button.kind() {
+            ButtonKind::Http => {
+                let req = buttons_http::prepare(button, &args)?;
+                PlannedAction::Http {
+                    method: req.method,
+                    url: req.url.to_string(),
+                    headers: req.headers,
+                    body: req.body.map(|b| String::from_utf8_lossy(&b).into_owned()),
+                }
+            }
+            ButtonKind::Prompt => PlannedAction::Prompt,
+            _ => {
+                let batteries = self.store.merged_batteries()?;
+                let ctx = PressContext::new(button, loaded.dir.as_std_path(), &args, &batteries);
+                PlannedAction::Code {
+                    env: crate::dry_run_env(&ctx),
+                }
+            }
+        };
+        Ok(Plan {
+            button: loaded.name.to_string(),
+            runtime: runtime_of(button),
+            timeout: resolve_timeout(request.timeout, button),
+            args: args.to_map(),
+            action,
+        })
+    }
+
+    /// Presses a button by name: loads it, validates the arguments, and
+    /// runs it as [`Engine::press_loaded`] does.
+    ///
+    /// `Err` means nothing ran (an unknown button, bad arguments, an
+    /// unusable data directory). A press that ran and failed is `Ok` with a
+    /// failed [`PressResult`].
+    pub async fn press(&self, request: &PressRequest, options: PressOptions) -> Result<Ran, Error> {
+        let loaded = self.load(&request.name)?;
+        let args = loaded.validate(&request.args)?;
+        let options = match request.timeout {
+            Some(timeout) => options.timeout(timeout),
+            None => options,
+        };
+        self.press_loaded(&loaded, &args, options).await
+    }
+
+    /// [`Engine::press`] for callers without a tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// When called from inside a tokio runtime (use [`Engine::press`] there).
+    pub fn press_blocking(
+        &self,
+        request: &PressRequest,
+        options: PressOptions,
+    ) -> Result<Ran, Error> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::Runtime)?;
+        runtime.block_on(self.press(request, options))
+    }
+
+    /// Presses a button already loaded and validated (a front end that
+    /// looked the button up itself loads it once): merges the batteries,
+    /// resolves the timeout ([`PressOptions::timeout`], else the button's),
+    /// creates the progress file `pressed/<id>.jsonl`, runs the press with
+    /// [`Engine::base_env`], and writes the record `pressed/<id>.json`
+    /// naming the progress file.
+    ///
+    /// # Security
+    ///
+    /// See [`press`](crate::press): argument values reach a script only
+    /// through its environment, and an HTTP request only through
+    /// context-aware encoding under the private-network guard.
+    pub async fn press_loaded(
+        &self,
+        loaded: &Loaded,
+        args: &Args,
+        options: PressOptions,
+    ) -> Result<Ran, Error> {
+        let name = &loaded.name;
+        let batteries = self.store.merged_batteries()?;
+        let started_at = Timestamp::now();
+        let id = RunId::new(started_at);
+        let progress = self.store.create_progress_file(name, &id)?;
+        let mut ctx = PressContext::new(&loaded.button, loaded.dir.as_std_path(), args, &batteries);
+        ctx.base_env.clone_from(&self.base_env);
+        ctx.progress_path = Some(progress.clone().into_std_path_buf());
+        ctx.started_at = Some(started_at);
+        let timeout = resolve_timeout(options.timeout, &loaded.button);
+        let options = options.timeout(timeout);
+        // Pruning old records overlaps the press instead of following it.
+        let room = {
+            let (store, name) = (self.store.clone(), name.clone());
+            std::thread::spawn(move || store.make_room(&name))
+        };
+        let pressed = crate::press::press_with_hint(&ctx, options).await;
+        // A failed pre-prune is harmless: writing the record prunes again.
+        let _ = room.join();
+        let (mut result, http_hint) = pressed?;
+        result.progress_path = Some(progress.to_string());
+        let record = RunRecord::from_result(&result, Timestamp::now());
+        let record = self
+            .store
+            .write_run_record(name, &id, &record)
+            .map_err(Error::from);
+        let hint = failure_hint(&result, http_hint);
+        Ok(Ran {
+            id,
+            result,
+            record,
+            hint,
+        })
+    }
+}
+
+/// The `runtime` field as written in the spec.
+fn runtime_of(button: &Button) -> String {
+    serde_json::to_value(button)
+        .ok()
+        .and_then(|v| v.get("runtime").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The fix for a failed press, in API terms.
+fn failure_hint(result: &PressResult, http_hint: Option<String>) -> Option<String> {
+    let code = result.error_type?;
+    if let Some(hint) = http_hint {
+        return Some(hint);
+    }
+    Some(match code {
+        ErrorCode::Timeout => {
+            "give it more time: raise `timeout_seconds` on the button or `PressRequest::timeout`"
+                .to_owned()
+        }
+        ErrorCode::RuntimeMissing => {
+            "install the button's interpreter (sh, bash, python3 or node) on the `PATH` of the engine's base environment"
+                .to_owned()
+        }
+        ErrorCode::PromptError => format!("write the prompt in the button's {}", crate::AGENTS_FILE),
+        _ => "the result's stdout, stderr and exit_code (also in the run record) say what went wrong"
+            .to_owned(),
+    })
+}
