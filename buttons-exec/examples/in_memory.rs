@@ -1,5 +1,6 @@
 //! Presses a code button and an HTTP button from in-memory specs, with no
 //! data directory; the HTTP button asks a loopback listener started here.
+#![expect(clippy::print_stdout, reason = "an example prints its result")]
 use buttons_exec::{PressContext, PressOptions};
 use buttons_spec::{Args, Batteries, Button, ButtonName, Timestamp};
 use std::io::{Read, Write};

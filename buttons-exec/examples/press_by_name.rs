@@ -1,5 +1,6 @@
 //! Opens a data directory, presses a button by name with one argument and
 //! prints the recorded result. Run: `cargo run -p buttons-exec --example press_by_name`.
+#![expect(clippy::print_stdout, reason = "an example prints its result")]
 use buttons_exec::{Engine, PressOptions, PressRequest};
 use buttons_spec::{ArgDef, Button, ButtonName, Timestamp};
 use buttons_store::{CodeSource, NewButton, Store};

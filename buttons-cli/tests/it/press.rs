@@ -50,8 +50,7 @@ fn press_ok_records_once_with_progress_file() {
         "{record} vs {progress}"
     );
     assert_eq!(records[0]["progress_path"], progress);
-    let on_disk: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+    let on_disk: serde_json::Value = serde_json::from_slice(&fs::read(record).unwrap()).unwrap();
     assert_eq!(on_disk["progress_path"], progress);
 }
 
