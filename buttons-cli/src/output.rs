@@ -58,6 +58,9 @@ struct Success<'a> {
 struct Failure<'a> {
     ok: bool,
     error: &'a CliError,
+    /// The result of a press that ran and failed (absent for every other failure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a serde_json::Value>,
 }
 
 impl Output {
@@ -109,7 +112,7 @@ impl Output {
     fn write_reply(self, reply: &Reply) -> io::Result<()> {
         if self.json {
             if let Some(err) = &reply.failure {
-                return self.write_error(err);
+                return self.write_failure(err, Some(&reply.data));
             }
             let mut out = io::stdout().lock();
             serde_json::to_writer(
@@ -138,6 +141,11 @@ impl Output {
     }
 
     fn write_error(self, err: &CliError) -> io::Result<()> {
+        self.write_failure(err, None)
+    }
+
+    /// An error, with the result of a command that ran and failed as `data`.
+    fn write_failure(self, err: &CliError, data: Option<&serde_json::Value>) -> io::Result<()> {
         if self.json {
             let mut out = io::stdout().lock();
             serde_json::to_writer(
@@ -145,6 +153,7 @@ impl Output {
                 &Failure {
                     ok: false,
                     error: err,
+                    data,
                 },
             )?;
             out.write_all(b"\n")?;

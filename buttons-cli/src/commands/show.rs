@@ -72,9 +72,24 @@ pub(crate) fn run(words: &[String], out: Output) -> CliResult<Reply> {
             last.record.duration_ms
         );
     }
-    let mut data = super::button_data(&button, &dir, code_path.as_deref());
-    if let Some(map) = data.as_object_mut() {
-        map.insert("agents_path".into(), json!(dir.join(AGENTS_FILE)));
+    // As the Go tool: {"button": spec + folders, "last_run"?, "agent_md"?}.
+    let mut data = json!({ "button": super::button_data(&button, &dir, code_path.as_deref()) });
+    if let Some(last) = &last {
+        data["last_run"] = json!(last.record);
+    }
+    if let Some(text) = read_agents_md(&dir) {
+        data["agent_md"] = json!(text);
     }
     Ok(Reply::new(data).stdout(text))
+}
+
+/// The button's `AGENTS.md`, at most 1 MiB of it (lossy UTF-8).
+fn read_agents_md(dir: &camino::Utf8Path) -> Option<String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(dir.join(AGENTS_FILE)).ok()?;
+    let mut bytes = Vec::new();
+    file.take(buttons_spec::OUTPUT_CAP as u64)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -260,16 +260,21 @@ fn show_one_button() {
         "who:string:required",
     ]);
     let data = sb.ok(&["Hello"]);
-    assert_eq!(data["name"], "hello");
-    assert_eq!(data["args"][0]["name"], "who");
-    assert!(
-        data["button_dir"]
-            .as_str()
-            .unwrap()
-            .ends_with("buttons/hello")
-    );
+    // The Go tool's shape: {"button": spec + folders, "last_run"?, "agent_md"?}.
+    let button = &data["button"];
+    assert_eq!(button["name"], "hello");
+    assert_eq!(button["args"][0]["name"], "who");
+    let dir = button["button_dir"].as_str().unwrap();
+    assert!(dir.ends_with("buttons/hello"), "{dir}");
+    assert_eq!(button["code_path"], format!("{dir}/main.sh"));
+    let agents = fs::read_to_string(format!("{dir}/AGENTS.md")).unwrap();
+    assert_eq!(data["agent_md"], agents);
+    assert!(data.get("last_run").is_none(), "{data}");
+    sb.ok(&["press", "hello", "--arg", "who=Ada"]);
     let data = sb.ok(&["hello", "--json"]);
-    assert_eq!(data["name"], "hello");
+    assert_eq!(data["button"]["name"], "hello");
+    assert_eq!(data["last_run"]["status"], "ok");
+    assert_eq!(data["last_run"]["args"]["who"], "Ada");
     let e = sb.err(&["nope"], "NOT_FOUND");
     assert!(e["hint"].as_str().unwrap().contains("buttons list"));
     sb.err(&["..."], "VALIDATION_ERROR");

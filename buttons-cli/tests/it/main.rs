@@ -97,7 +97,19 @@ impl Sandbox {
         assert_eq!(run.json["error"]["code"], code, "{args:?}: {}", run.json);
         assert_eq!(run.output.status.code(), Some(1), "{args:?}");
         let keys: Vec<&String> = run.json.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["ok", "error"]);
+        if keys == ["ok", "error", "data"] {
+            // Only a press that ran and failed keeps its result as `data`.
+            let data = &run.json["data"];
+            assert!(
+                args.contains(&"press"),
+                "{args:?}: data on a non-press failure"
+            );
+            assert_eq!(data["error_type"], code, "{args:?}: {}", run.json);
+            assert_ne!(data["status"], "ok", "{args:?}");
+            assert!(data["exit_code"].is_i64() && data["stdout"].is_string());
+        } else {
+            assert_eq!(keys, ["ok", "error"], "{args:?}: {}", run.json);
+        }
         for key in run.json["error"].as_object().unwrap().keys() {
             assert!(
                 ["code", "message", "hint", "spec"].contains(&key.as_str()),

@@ -140,8 +140,13 @@ fn script_error_keeps_exit_code() {
     ]);
     let e = sb.err(&["press", "fail"], "SCRIPT_ERROR");
     assert!(e["message"].as_str().unwrap().contains("oops"));
+    // The failed press keeps its result beside the error.
+    let run = sb.run(&["press", "fail"]);
+    assert_eq!(run.json["data"]["stdout"], "partial\n");
+    assert_eq!(run.json["data"]["stderr"], "oops\n");
+    assert_eq!(run.json["data"]["exit_code"], 3);
     let records = history(&sb, "fail");
-    assert_eq!(records.len(), 1);
+    assert_eq!(records.len(), 2);
     assert_eq!(records[0]["exit_code"], 3);
     assert_eq!(records[0]["status"], "error");
     assert_eq!(records[0]["stdout"], "partial\n");
