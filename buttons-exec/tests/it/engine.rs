@@ -182,3 +182,45 @@ fn text_and_json_inputs_default_to_no_arguments() {
         ArgInput::Json(serde_json::Map::from_iter([("a".into(), json!("1"))]))
     );
 }
+
+/// `PressOptions::allow_private_networks` is off by default: a loopback URL
+/// is refused before any socket exists; switched on, the request is sent.
+#[test]
+fn private_networks_need_the_press_option() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut button = Button::new(&ButtonName::new("local").unwrap(), Timestamp::now());
+    button.url = format!("http://{}/x", listener.local_addr().unwrap());
+    button.allowed_host = buttons_spec::lock_url_template(&button.url)
+        .unwrap()
+        .allowed_host;
+    let (args, batteries) = (
+        buttons_spec::Args::default(),
+        buttons_spec::Batteries::new(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = buttons_exec::PressContext::new(&button, dir.path(), &args, &batteries);
+
+    let refused = buttons_exec::press_blocking(&ctx, PressOptions::default()).unwrap();
+    assert_eq!(
+        refused.error_type,
+        Some(ErrorCode::ValidationError),
+        "{refused:?}"
+    );
+    listener.set_nonblocking(true).unwrap();
+    assert!(listener.accept().is_err(), "a connection was made");
+    listener.set_nonblocking(false).unwrap();
+
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let _ = stream.read(&mut [0; 4096]);
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            .unwrap();
+    });
+    let opts = PressOptions::default().allow_private_networks(true);
+    let sent = buttons_exec::press_blocking(&ctx, opts).unwrap();
+    assert_eq!(sent.status, Status::Ok, "{sent:?}");
+    assert_eq!(sent.stdout, "ok");
+    server.join().unwrap();
+}
