@@ -533,16 +533,12 @@ fn find_inspector() -> Result<std::path::PathBuf, String> {
 }
 
 /// Says a test skipped, where `cargo test` shows it even while it captures
-/// test output (the capture takes `print!`/`eprint!`, not the stderr file).
+/// test output: libtest captures `print!`/`eprint!`, not writes to the stderr
+/// handle. (Not a fresh `/dev/stderr`: on a log file opened without append,
+/// cargo's own output would overwrite the line.)
 fn skipped(why: &str) {
     let line = format!("skipped: the_official_inspector_lists_and_calls_tools: {why}\n");
-    let written = std::fs::File::options()
-        .append(true)
-        .open("/dev/stderr")
-        .and_then(|mut stderr| stderr.write_all(line.as_bytes()));
-    if written.is_err() {
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
-    }
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 /// Whether `pid` names a live (not zombie) process.
