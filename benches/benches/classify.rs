@@ -1,5 +1,5 @@
-//! The private-network classifier: nanoseconds per address over the shared
-//! vectors (goal: at most 50 ns), for the built-in table, for a policy with
+//! The private-network classifier: nanoseconds per address over the committed
+//! IP classification vectors (goal: at most 50 ns), for the built-in table, for a policy with
 //! embedder allow/block lists, and for the whole first-hop URL check.
 
 use std::hint::black_box;
@@ -18,10 +18,11 @@ const PASSES: usize = 2_000;
     reason = "a benchmark program reports its figures on stdout"
 )]
 fn main() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/ip-classification.tsv");
+    // The vectors buttons-http's conformance test runs, committed in this repository.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../buttons-http/tests/data/ip-classification.tsv");
     let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read the shared vectors at {}: {e}", path.display()));
+        .unwrap_or_else(|e| panic!("cannot read the vectors at {}: {e}", path.display()));
     let addrs: Vec<IpAddr> = text
         .lines()
         .skip(1)
@@ -80,7 +81,7 @@ fn main() {
     let url_check = median(&url_samples);
 
     println!(
-        "classifier over {} shared vectors (median of {SAMPLES} samples):",
+        "classifier over {} vectors (median of {SAMPLES} samples):",
         addrs.len()
     );
     println!("  classify (built-in table)        {table:6.1} ns/address  (goal <= 50 ns)");

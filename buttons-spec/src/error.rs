@@ -189,6 +189,18 @@ pub enum Error {
     /// A `button.json` is not valid JSON or does not have the expected shape.
     #[error("button.json is not valid")]
     Json(#[source] serde_json::Error),
+    /// A `batteries.json` uses a schema version this build does not understand.
+    #[error(
+        "batteries.json has schema_version {version}, newer than this build understands (at most 1)"
+    )]
+    UnsupportedBatteriesSchema {
+        /// The version found.
+        version: u64,
+    },
+    /// A `batteries.json` is not valid JSON, or is neither the envelope
+    /// `{"schema_version": 1, "batteries": {KEY: value}}` nor a flat `{KEY: value}` map.
+    #[error("batteries.json is not valid")]
+    BatteriesJson(#[source] serde_json::Error),
 }
 
 impl Error {
@@ -241,6 +253,12 @@ impl Error {
             Self::UnsupportedSchema { .. } => {
                 Some("upgrade buttons to read this button".to_owned())
             }
+            Self::UnsupportedBatteriesSchema { .. } => {
+                Some("upgrade buttons to read these batteries".to_owned())
+            }
+            Self::BatteriesJson(_) => Some(
+                "write it as {\"schema_version\": 1, \"batteries\": {\"KEY\": \"value\"}}".to_owned(),
+            ),
             Self::InvalidBatteryKey { key } => {
                 Some(format!("e.g. {}", key.to_ascii_uppercase().replace(['-', ' ', '.'], "_")))
             }

@@ -45,7 +45,10 @@ pub use args::{
     ARG_ENV_PREFIX, ArgDef, ArgType, ArgValue, Args, arg_env_var, input_schema, parse_bool,
     split_press_arg, validate_arg_defs,
 };
-pub use batteries::{BATTERY_ENV_PREFIX, Batteries, validate_battery_key};
+pub use batteries::{
+    BATTERIES_SCHEMA_VERSION, BATTERY_ENV_PREFIX, Batteries, BatteriesFile, REDACTED, redact,
+    validate_battery_key,
+};
 pub use button::{
     Button, ButtonKind, DEFAULT_TIMEOUT_SECONDS, FollowRedirects, MAX_SCHEMA_VERSION, Runtime,
     SCHEMA_VERSION, parse_timeout,

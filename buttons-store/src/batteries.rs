@@ -1,11 +1,13 @@
 //! Batteries: `batteries.json` in the data directory (local) and in
-//! `~/.buttons/` (global). Local wins.
+//! `~/.buttons/` (global); local wins. With `BUTTONS_HOME` set there is one
+//! file, `$BUTTONS_HOME/batteries.json`, and it is the global one (as in the
+//! Go tool). The file is the Go tool's envelope
+//! `{"schema_version": 1, "batteries": {...}}`; a legacy flat map is read too.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use buttons_spec::Batteries;
+use buttons_spec::{Batteries, BatteriesFile};
 
 use crate::error::{Error, Result};
 use crate::private_fs::{self, FILE_MODE};
@@ -17,9 +19,12 @@ pub const BATTERIES_FILE: &str = "batteries.json";
 /// Which `batteries.json` a battery lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
-    /// `~/.buttons/batteries.json`, seen from every project.
+    /// `~/.buttons/batteries.json`, seen from every project; with
+    /// `BUTTONS_HOME` set, `$BUTTONS_HOME/batteries.json`.
     Global,
-    /// The data directory's own `batteries.json`; overrides global.
+    /// A project's own `.buttons/batteries.json`; overrides global. There is
+    /// no local scope when the data directory is the global one (always so
+    /// with `BUTTONS_HOME` set): see [`Store::scope`].
     Local,
 }
 
@@ -59,6 +64,19 @@ impl Store {
         }
     }
 
+    /// The scope a request for `requested` (or for the default, `None`)
+    /// lands in. Where there is only one file (the data directory is the
+    /// global one, as always with `BUTTONS_HOME` set) that is
+    /// [`Scope::Global`], whatever was asked for: a local request writes the
+    /// same single file.
+    pub fn scope(&self, requested: Option<Scope>) -> Scope {
+        match requested {
+            _ if !self.has_separate_global() => Scope::Global,
+            Some(scope) => scope,
+            None => self.default_scope(),
+        }
+    }
+
     /// Whether the two scopes are distinct files.
     pub fn has_separate_global(&self) -> bool {
         self.global.is_some()
@@ -70,18 +88,25 @@ impl Store {
     }
 
     /// Reads one scope's batteries (empty when the file does not exist).
+    ///
+    /// Both the Go tool's envelope and the flat map earlier versions of this
+    /// project wrote are read; see [`BatteriesFile::from_json`].
     pub fn batteries(&self, scope: Scope) -> Result<Batteries> {
+        Ok(self.batteries_file(scope)?.batteries)
+    }
+
+    fn batteries_file(&self, scope: Scope) -> Result<BatteriesFile> {
         let path = self.batteries_path(scope);
         let Some(bytes) = private_fs::read_optional(&path)? else {
-            return Ok(Batteries::new());
+            return Ok(BatteriesFile::default());
         };
-        let corrupt = |source: Box<dyn std::error::Error + Send + Sync>| Error::Corrupt {
-            path: path.clone(),
-            source,
-        };
-        let map: BTreeMap<String, String> =
-            serde_json::from_slice(&bytes).map_err(|e| corrupt(Box::new(e)))?;
-        Batteries::from_map(map).map_err(|e| corrupt(Box::new(e)))
+        BatteriesFile::from_json(&bytes).map_err(|e| match e {
+            buttons_spec::Error::UnsupportedBatteriesSchema { .. } => Error::Spec(e),
+            other => Error::Corrupt {
+                path,
+                source: Box::new(other),
+            },
+        })
     }
 
     /// Global batteries with local ones layered on top: what a press gets.
@@ -133,35 +158,34 @@ impl Store {
         })
     }
 
-    /// Sets a battery in one scope (file written atomically, mode 0600).
+    /// Sets a battery in one scope (file written atomically, mode 0600, as
+    /// the envelope whatever shape it was read in).
     pub fn set_battery(&self, scope: Scope, key: &str, value: &str) -> Result<()> {
-        let mut batteries = self.batteries(scope)?;
-        batteries.insert(key, value)?;
-        self.write_batteries(scope, &batteries)
+        let mut file = self.batteries_file(scope)?;
+        file.batteries.insert(key, value)?;
+        self.write_batteries(scope, &file)
     }
 
     /// Removes a battery from one scope (`NOT_FOUND` if it is not there).
     pub fn remove_battery(&self, scope: Scope, key: &str) -> Result<()> {
         buttons_spec::validate_battery_key(key)?;
-        let mut batteries = self.batteries(scope)?;
-        if batteries.remove(key).is_none() {
+        let mut file = self.batteries_file(scope)?;
+        if file.batteries.remove(key).is_none() {
             return Err(Error::BatteryNotFound {
                 key: key.to_owned(),
             });
         }
-        self.write_batteries(scope, &batteries)
+        self.write_batteries(scope, &file)
     }
 
-    fn write_batteries(&self, scope: Scope, batteries: &Batteries) -> Result<()> {
+    fn write_batteries(&self, scope: Scope, file: &BatteriesFile) -> Result<()> {
         let dir = self.scope_dir(scope);
         if dir != self.root {
             // The global directory gets the same ownership check as the data directory.
             Store::at(&dir)?;
         }
         private_fs::ensure_root_dir(&dir)?;
-        let mut json = serde_json::to_string_pretty(batteries.as_map())
-            .expect("a string map always serializes");
-        json.push('\n');
+        let json = file.to_json();
         private_fs::write_atomic(&dir, BATTERIES_FILE, json.as_bytes(), FILE_MODE, true)?;
         Ok(())
     }

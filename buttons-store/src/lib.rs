@@ -2,11 +2,11 @@
 //!
 //! This crate owns where the data directory is ([`Location`]), its set-up
 //! ([`Store::init`]), button folders (create, list, load, save, delete),
-//! batteries (local over global) and run records (atomic, unique,
-//! time-sortable, pruned to [`MAX_RECORDS`]). It keeps the directory private:
-//! every directory 0700 and every file 0600 (code 0700) whatever the umask,
-//! a pre-existing data directory tightened or refused, and no write through a
-//! symbolic link. It runs nothing (that is `buttons-exec`) and prints nothing
+//! batteries (local over global, one file with `BUTTONS_HOME` set) and run
+//! records (atomic, unique, time-sortable, pruned to [`MAX_RECORDS`]). It
+//! keeps the directory private: every directory 0700 and every file 0600
+//! (code 0700) whatever the umask, a pre-existing data directory tightened or
+//! refused, and no write through a symbolic link. It runs nothing (that is `buttons-exec`) and prints nothing
 //! (that is the `buttons` CLI).
 //!
 //! # Example

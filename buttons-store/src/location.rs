@@ -21,15 +21,17 @@ pub enum Source {
     Home,
 }
 
-/// The resolved data directory, and the global one (`~/.buttons/`) that
-/// global batteries live in.
+/// The resolved data directory, and the global one that global batteries
+/// live in: `~/.buttons/`, or with `BUTTONS_HOME` set the data directory
+/// itself (so there is no separate local scope, as in the Go tool).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     /// The data directory every command reads and writes.
     pub root: PathBuf,
     /// How it was found.
     pub source: Source,
-    /// `~/.buttons/`, when a home directory is known.
+    /// Where global batteries live: `$BUTTONS_HOME` when that names the
+    /// data directory, else `~/.buttons/` when a home directory is known.
     pub global: Option<PathBuf>,
 }
 
@@ -41,14 +43,15 @@ impl Location {
     /// The only I/O is checking which `.buttons` directories exist while
     /// walking up from `cwd`.
     pub fn resolve(buttons_home: Option<&OsStr>, cwd: &Path, home: Option<&Path>) -> Result<Self> {
-        let global = home.map(|h| h.join(DATA_DIR_NAME));
         if let Some(dir) = buttons_home.filter(|d| !d.is_empty()) {
+            let root = cwd.join(dir);
             return Ok(Self {
-                root: cwd.join(dir),
+                global: Some(root.clone()),
+                root,
                 source: Source::Env,
-                global,
             });
         }
+        let global = home.map(|h| h.join(DATA_DIR_NAME));
         for dir in cwd.ancestors() {
             let candidate = dir.join(DATA_DIR_NAME);
             if candidate.is_dir() {
@@ -108,7 +111,12 @@ mod tests {
         std::fs::create_dir_all(home.join(".buttons")).unwrap();
 
         let env = Location::resolve(Some(OsStr::new("x")), &deep, Some(&home)).unwrap();
-        assert_eq!((env.root, env.source), (deep.join("x"), Source::Env));
+        // BUTTONS_HOME is the global directory too: ~/.buttons plays no part.
+        assert!(env.is_global());
+        assert_eq!(
+            (env.root, env.source, env.global),
+            (deep.join("x"), Source::Env, Some(deep.join("x")))
+        );
 
         let none = Location::resolve(Some(OsStr::new("")), &deep, Some(&home)).unwrap();
         assert_eq!(

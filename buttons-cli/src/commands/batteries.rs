@@ -7,14 +7,24 @@ use crate::cli::{BatteriesCommand, ScopeArgs};
 use crate::error::CliResult;
 use crate::output::{Output, Reply, table};
 
-fn scope(store: &Store, args: &ScopeArgs) -> Scope {
-    if args.global {
-        Scope::Global
+/// The scope a `set`/`rm` lands in, and a line saying so when it is not the
+/// one asked for (`--local` with `BUTTONS_HOME` set: there is one file).
+fn scope(store: &Store, args: &ScopeArgs) -> (Scope, Option<String>) {
+    let requested = if args.global {
+        Some(Scope::Global)
     } else if args.local {
-        Scope::Local
+        Some(Scope::Local)
     } else {
-        store.default_scope()
-    }
+        None
+    };
+    let scope = store.scope(requested);
+    let note = requested.is_some_and(|r| r != scope).then(|| {
+        format!(
+            "\n  there is no separate local scope here: this is the one batteries file, {}",
+            store.batteries_path(scope).display()
+        )
+    });
+    (scope, note)
 }
 
 pub(crate) fn run(cmd: BatteriesCommand, out: Output) -> CliResult<Reply> {
@@ -25,11 +35,12 @@ pub(crate) fn run(cmd: BatteriesCommand, out: Output) -> CliResult<Reply> {
             value,
             scope: s,
         } => {
-            let scope = scope(&store, &s);
+            let (scope, note) = scope(&store, &s);
             store.set_battery(scope, &key, &value)?;
             Ok(
                 Reply::new(json!({ "key": key, "scope": scope.as_str() })).stderr(format!(
-                    "Set {key} ({scope}).\n  scripts read it as $BUTTONS_BAT_{key}"
+                    "Set {key} ({scope}).\n  scripts read it as $BUTTONS_BAT_{key}{}",
+                    note.unwrap_or_default()
                 )),
             )
         }
@@ -46,13 +57,13 @@ pub(crate) fn run(cmd: BatteriesCommand, out: Output) -> CliResult<Reply> {
             let mut rows = Vec::new();
             let mut data = Vec::new();
             for (key, value, scope) in entries {
-                let shown = if reveal { value } else { "********".to_owned() };
+                let shown = if reveal {
+                    value
+                } else {
+                    buttons_spec::redact(&value)
+                };
                 rows.push(vec![key.clone(), scope.as_str().to_owned(), shown.clone()]);
-                let mut item = json!({ "key": key, "scope": scope.as_str() });
-                if reveal {
-                    item["value"] = json!(shown);
-                }
-                data.push(item);
+                data.push(json!({ "key": key, "value": shown, "scope": scope.as_str() }));
             }
             if rows.is_empty() {
                 return Ok(Reply::new(data)
@@ -61,10 +72,14 @@ pub(crate) fn run(cmd: BatteriesCommand, out: Output) -> CliResult<Reply> {
             Ok(Reply::new(data).stdout(table(&["KEY", "SCOPE", "VALUE"], &rows)))
         }
         BatteriesCommand::Rm { key, scope: s } => {
-            let scope = scope(&store, &s);
+            let (scope, note) = scope(&store, &s);
             store.remove_battery(scope, &key)?;
-            Ok(Reply::new(json!({ "key": key, "scope": scope.as_str() }))
-                .stderr(format!("Removed {key} ({scope}).")))
+            Ok(
+                Reply::new(json!({ "key": key, "scope": scope.as_str() })).stderr(format!(
+                    "Removed {key} ({scope}).{}",
+                    note.unwrap_or_default()
+                )),
+            )
         }
     }
 }

@@ -443,8 +443,9 @@ fn stdout_carries_only_protocol_messages() {
     assert!(seen.contains("hello raw"), "{seen}");
 }
 
-/// The official MCP inspector's command-line mode, when Node and the inspector
-/// are installed (`.ci/run` installs it before tests lose the network).
+/// The official MCP inspector's command-line mode (`.ci/run` installs it
+/// before tests lose the network). Without Node or the inspector this test
+/// fails under `CI=true` and otherwise says on the terminal that it skipped.
 #[test]
 fn the_official_inspector_lists_and_calls_tools() {
     let Some(inspector) = inspector() else {
@@ -488,26 +489,56 @@ fn the_official_inspector_lists_and_calls_tools() {
     assert!(called.to_string().contains("hello inspector"), "{called}");
 }
 
-/// The inspector's launcher, or `None` with the reason printed.
-#[expect(clippy::print_stdout, reason = "a skipped test says why")]
+/// The inspector's launcher. When it cannot run, the reason fails the test
+/// under `CI=true` (CI must not pass by not testing) and is otherwise shown as
+/// a `skipped:` line, and the test returns early.
 fn inspector() -> Option<std::path::PathBuf> {
+    let why = match find_inspector() {
+        Ok(launcher) => return Some(launcher),
+        Err(why) => why,
+    };
+    let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+    assert!(!ci, "the MCP inspector cannot run under CI=true: {why}");
+    skipped(&why);
+    None
+}
+
+/// Where the inspector is installed: `$CARGO_TARGET_DIR/mcp-inspector` when
+/// that is set (a relative value is taken from the workspace root), else the
+/// workspace's `target/mcp-inspector`, as `.ci/run` installs it.
+fn find_inspector() -> Result<std::path::PathBuf, String> {
     let node = std::process::Command::new("node").arg("--version").output();
     if !node.is_ok_and(|o| o.status.success()) {
-        println!("skipped: Node is not installed, so the MCP inspector cannot run");
-        return None;
+        return Err("Node is not installed, so the MCP inspector cannot run".to_owned());
     }
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/mcp-inspector");
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("buttons-cli sits in the workspace")
+        .to_path_buf();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| workspace.join("target"), |d| workspace.join(d));
+    let root = target.join("mcp-inspector");
     let launcher = root.join("node_modules/.bin/mcp-inspector");
     if launcher.exists() {
-        Some(launcher)
+        Ok(launcher)
     } else {
-        println!(
-            "skipped: the MCP inspector is not installed at {}; install it with \
-             `npm install --prefix target/mcp-inspector @modelcontextprotocol/inspector`",
+        Err(format!(
+            "the MCP inspector is not installed at {}; install it with \
+             `npm install --prefix {} @modelcontextprotocol/inspector@2.12.0`",
+            root.display(),
             root.display()
-        );
-        None
+        ))
     }
+}
+
+/// Says a test skipped, where `cargo test` shows it even while it captures
+/// test output: libtest captures `print!`/`eprint!`, not writes to the stderr
+/// handle. (Not a fresh `/dev/stderr`: on a log file opened without append,
+/// cargo's own output would overwrite the line.)
+fn skipped(why: &str) {
+    let line = format!("skipped: the_official_inspector_lists_and_calls_tools: {why}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 /// Whether `pid` names a live (not zombie) process.

@@ -1,4 +1,5 @@
-//! Every row of the shared classification vectors.
+//! Every row of the IP classification vectors (`tests/data/ip-classification.tsv`,
+//! a copy of the project's shared vectors committed with the crate).
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -7,14 +8,9 @@ use buttons_http::{NetPolicy, Verdict, classify};
 
 #[test]
 fn shared_ip_classification_vectors() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/ip-classification.tsv");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read the shared vectors at {} ({e}): clone the shared folder beside the repository",
-            path.display()
-        )
-    });
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ip-classification.tsv");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read the vectors at {}: {e}", path.display()));
     let policy = NetPolicy::new();
     let mut failures = Vec::new();
     let mut rows = 0;

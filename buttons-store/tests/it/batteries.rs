@@ -60,6 +60,134 @@ fn local_wins_over_global_and_files_are_private() {
     assert_eq!(err.code(), ErrorCode::ValidationError);
 }
 
+/// A `batteries.json` the Go tool wrote: its envelope.
+const GO_FILE: &str = r#"{
+  "schema_version": 1,
+  "batteries": {
+    "API_TOKEN": "from-go"
+  }
+}
+"#;
+
+fn on_disk(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn reads_the_go_envelope_and_writes_it_back() {
+    let (_t, store) = crate::temp_store();
+    let path = store.batteries_path(Scope::Local);
+    fs::write(&path, GO_FILE).unwrap();
+    assert_eq!(store.battery("API_TOKEN").unwrap().0, "from-go");
+    assert_eq!(store.merged_batteries().unwrap().len(), 1);
+    store.set_battery(Scope::Local, "NEW", "n").unwrap();
+    assert_eq!(
+        on_disk(&path),
+        serde_json::json!({"schema_version": 1, "batteries": {"API_TOKEN": "from-go", "NEW": "n"}})
+    );
+    store.remove_battery(Scope::Local, "NEW").unwrap();
+    assert_eq!(fs::read_to_string(&path).unwrap(), GO_FILE);
+}
+
+#[test]
+fn reads_a_legacy_flat_file_and_rewrites_it_as_the_envelope() {
+    let (_t, store) = crate::temp_store();
+    let path = store.batteries_path(Scope::Local);
+    fs::write(&path, "{\n  \"OLD\": \"flat\",\n  \"GONE\": \"x\"\n}\n").unwrap();
+    assert_eq!(store.battery("OLD").unwrap().0, "flat");
+    store.remove_battery(Scope::Local, "GONE").unwrap();
+    assert_eq!(
+        on_disk(&path),
+        serde_json::json!({"schema_version": 1, "batteries": {"OLD": "flat"}})
+    );
+    // A file that did not exist is written as the envelope too.
+    let (_t2, fresh) = crate::temp_store();
+    fresh.set_battery(Scope::Local, "K", "v").unwrap();
+    assert_eq!(
+        on_disk(&fresh.batteries_path(Scope::Local)),
+        serde_json::json!({"schema_version": 1, "batteries": {"K": "v"}})
+    );
+}
+
+#[test]
+fn a_newer_batteries_schema_is_refused_and_left_alone() {
+    let (_t, store) = crate::temp_store();
+    let path = store.batteries_path(Scope::Local);
+    let newer = r#"{"schema_version": 2, "batteries": {"K": {"sealed": "…"}}}"#;
+    fs::write(&path, newer).unwrap();
+    let err = store.merged_batteries().unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationError);
+    assert!(err.to_string().contains("schema_version 2"), "{err}");
+    assert!(err.hint().unwrap().contains("upgrade"));
+    assert!(store.set_battery(Scope::Local, "K", "v").is_err());
+    assert_eq!(fs::read_to_string(&path).unwrap(), newer);
+}
+
+/// With `BUTTONS_HOME` set, `$BUTTONS_HOME/batteries.json` is the one
+/// (global) file, as in the Go tool: a project's `.buttons/` and
+/// `~/.buttons/` play no part, and a local request lands in that file.
+#[test]
+fn buttons_home_is_the_single_global_scope() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let project = tmp.path().join("proj");
+    for dir in [home.join(".buttons"), project.join(".buttons")] {
+        fs::create_dir_all(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+        fs::write(dir.join("batteries.json"), r#"{"TOKEN": "elsewhere"}"#).unwrap();
+    }
+    let data = tmp.path().join("data");
+    let location =
+        Location::resolve(Some(data.as_os_str()), &project, Some(home.as_path())).unwrap();
+    let store = Store::open(&location).unwrap();
+    assert!(!store.has_separate_global());
+    for requested in [None, Some(Scope::Local), Some(Scope::Global)] {
+        assert_eq!(store.scope(requested), Scope::Global, "{requested:?}");
+    }
+    assert_eq!(
+        store.batteries_path(Scope::Global),
+        data.join("batteries.json")
+    );
+    assert_eq!(
+        store.batteries_path(Scope::Local),
+        data.join("batteries.json")
+    );
+    assert_eq!(
+        store.battery("TOKEN").unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+
+    store
+        .set_battery(store.scope(Some(Scope::Local)), "TOKEN", "home")
+        .unwrap();
+    assert_eq!(
+        store.battery("TOKEN").unwrap(),
+        ("home".to_owned(), Scope::Global)
+    );
+    assert_eq!(store.battery_entries().unwrap().len(), 1);
+    assert_eq!(
+        on_disk(&data.join("batteries.json")),
+        serde_json::json!({"schema_version": 1, "batteries": {"TOKEN": "home"}})
+    );
+    for dir in [home.join(".buttons"), project.join(".buttons")] {
+        assert_eq!(
+            fs::read_to_string(dir.join("batteries.json")).unwrap(),
+            r#"{"TOKEN": "elsewhere"}"#
+        );
+    }
+
+    // Without BUTTONS_HOME the project's file is local over ~/.buttons.
+    let location = Location::resolve(None, &project, Some(home.as_path())).unwrap();
+    let store = Store::open(&location).unwrap();
+    assert!(store.has_separate_global());
+    assert_eq!(store.scope(None), Scope::Local);
+    assert_eq!(store.scope(Some(Scope::Global)), Scope::Global);
+    assert_eq!(
+        store.battery("TOKEN").unwrap(),
+        ("elsewhere".to_owned(), Scope::Local)
+    );
+}
+
 #[test]
 fn corrupt_batteries_file_is_reported() {
     let (_t, store) = crate::temp_store();
