@@ -175,10 +175,10 @@ pub(crate) enum BatteriesCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct ScopeArgs {
-    /// Use ~/.buttons/batteries.json.
+    /// Use ~/.buttons/batteries.json ($BUTTONS_HOME/batteries.json when BUTTONS_HOME is set).
     #[arg(long, conflicts_with = "local")]
     pub(crate) global: bool,
-    /// Use the project's .buttons/batteries.json.
+    /// Use the project's .buttons/batteries.json (with BUTTONS_HOME set, its one file).
     #[arg(long)]
     pub(crate) local: bool,
 }
