@@ -85,8 +85,9 @@ impl Store {
 
     /// Creates a button atomically: everything is written into a temporary
     /// folder inside `buttons/`, which is then renamed into place, so a failure
-    /// leaves nothing half-made: `button.json`, the code file (code buttons)
-    /// and `AGENTS.md` appear together. An existing button of that name is refused (`VALIDATION_ERROR`) and left
+    /// leaves nothing half-made: `button.json`, the code file (code buttons),
+    /// `AGENTS.md` and the empty `pressed/` folder appear together. An
+    /// existing button of that name is refused (`VALIDATION_ERROR`) and left
     /// untouched. Returns the spec as written.
     ///
     /// # Security
@@ -195,6 +196,7 @@ impl Store {
         for (file, bytes, mode) in &files {
             private_fs::create_file(&tmp.0.join(file), bytes, *mode)?;
         }
+        private_fs::ensure_dir(&tmp.0.join(PRESSED_DIR))?;
         let dir = private_fs::open_dir(&buttons_dir)?;
         let from = tmp
             .0

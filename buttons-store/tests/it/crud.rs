@@ -38,7 +38,10 @@ fn scaffold_code_button_with_marker_and_description() {
         })
         .unwrap();
     let dir = store.buttons_dir().join("greet");
-    assert_eq!(entries(&dir), ["AGENTS.md", "button.json", "main.sh"]);
+    assert_eq!(
+        entries(&dir),
+        ["AGENTS.md", "button.json", "main.sh", "pressed"]
+    );
     let code = fs::read_to_string(dir.join("main.sh")).unwrap();
     assert!(code.starts_with("#!/bin/sh\n"));
     assert!(code.contains("BUTTONS_ARG_<NAME>") && code.contains("BUTTONS_ARG_WHO"));
@@ -171,7 +174,7 @@ fn prompt_and_http_buttons() {
         })
         .unwrap();
     let dir = store.buttons_dir().join("review");
-    assert_eq!(entries(&dir), ["AGENTS.md", "button.json"]);
+    assert_eq!(entries(&dir), ["AGENTS.md", "button.json", "pressed"]);
     assert_eq!(
         fs::read_to_string(dir.join("AGENTS.md")).unwrap(),
         "Review the open PRs\n"
@@ -196,7 +199,7 @@ fn prompt_and_http_buttons() {
     );
     assert_eq!(
         entries(&store.buttons_dir().join("weather")),
-        ["AGENTS.md", "button.json"]
+        ["AGENTS.md", "button.json", "pressed"]
     );
 
     let mut b = new("evil");
@@ -349,6 +352,50 @@ fn create_refuses_bad_arg_defs_and_leaves_nothing() {
             "{button}"
         );
     }
+}
+
+/// `pressed/` is made inside the temporary folder, so it appears with the
+/// button: a real, empty, 0700 directory, for every kind of button.
+#[test]
+fn create_makes_a_private_pressed_folder() {
+    let (_t, store) = temp_store();
+    make(&store, "code", "true");
+    store
+        .create(NewButton {
+            button: Button::prompt(&ButtonName::new("prompt").unwrap(), Timestamp::UNIX_EPOCH),
+            code: CodeSource::Scaffold,
+            prompt: None,
+        })
+        .unwrap();
+    store
+        .create(NewButton {
+            button: Button::http(
+                &ButtonName::new("http").unwrap(),
+                "https://example.com/",
+                Timestamp::UNIX_EPOCH,
+            )
+            .unwrap(),
+            code: CodeSource::Scaffold,
+            prompt: None,
+        })
+        .unwrap();
+    for name in ["code", "prompt", "http"] {
+        let pressed = store.buttons_dir().join(name).join("pressed");
+        let meta = fs::symlink_metadata(&pressed).unwrap();
+        assert!(meta.is_dir(), "{name}");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o700, "{name}");
+        assert_eq!(entries(&pressed), Vec::<String>::new(), "{name}");
+    }
+    // Records still go there.
+    let name = ButtonName::new("code").unwrap();
+    let at = Timestamp::UNIX_EPOCH;
+    store
+        .write_record(
+            &name,
+            &buttons_spec::RunRecord::from_result(&buttons_spec::PressResult::new("code", at), at),
+        )
+        .unwrap();
+    assert_eq!(store.records(Some(&name), 20).unwrap().len(), 1);
 }
 
 /// A read-modify-write through the store keeps `runtime`, `kind` and
