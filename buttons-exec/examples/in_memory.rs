@@ -23,9 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let reply = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nfrom HTTP";
         let _ = stream.write_all(reply.as_bytes());
     });
-    let mut api = Button::new(&ButtonName::new("api")?, Timestamp::now());
-    api.url = url;
-    api.allowed_host = buttons_spec::lock_url_template(&api.url)?.allowed_host;
+    let api = Button::http(&ButtonName::new("api")?, &url, Timestamp::now())?;
     // Loopback is a private address: this press opts in explicitly.
     let opts = PressOptions::default().allow_private_networks(true);
     let ctx = PressContext::new(&api, dir.path(), &args, &batteries);

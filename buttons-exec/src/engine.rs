@@ -249,7 +249,7 @@ impl Engine {
         };
         Ok(Plan {
             button: loaded.name.to_string(),
-            runtime: runtime_of(button),
+            runtime: button.runtime.to_string(),
             timeout: resolve_timeout(request.timeout, button),
             args: args.to_map(),
             action,
@@ -341,14 +341,6 @@ impl Engine {
             hint,
         })
     }
-}
-
-/// The `runtime` field as written in the spec.
-fn runtime_of(button: &Button) -> String {
-    serde_json::to_value(button)
-        .ok()
-        .and_then(|v| v.get("runtime").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// The fix for a failed press, in API terms.

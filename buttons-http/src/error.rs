@@ -70,9 +70,11 @@ pub enum Error {
         /// The locked `host[:port]`.
         allowed_host: String,
     },
-    /// The request has no `allowed_host` (a button saved by an old version).
+    /// The request has no `allowed_host`: a spec built in memory without
+    /// [`Button::http`](buttons_spec::Button::http), or a `button.json`
+    /// written without one by an older version.
     #[error(
-        "the button has no allowed_host (saved by an older version), so its host cannot be locked: re-save the button"
+        "the button has no allowed_host, so its host cannot be locked: set `allowed_host` on the button (`Button::http` derives it from the URL)"
     )]
     MissingAllowedHost,
     /// `allowed_host` is `*` but any-host requests were not enabled for the press.
@@ -217,8 +219,12 @@ impl Error {
             Self::HostLock { allowed_host, .. } => Some(format!(
                 "the button may only send requests to {allowed_host}; re-create it to change the host"
             )),
-            Self::MissingAllowedHost | Self::InvalidAllowedHost { .. } => Some(
-                "re-save the button (buttons create NAME --url URL ...) so that its host is locked"
+            Self::MissingAllowedHost => Some(
+                "set `allowed_host` to the URL's literal host[:port] (e.g. \"allowed_host\": \"api.example.com\" in button.json), or re-create the button with `buttons create NAME --url URL`, which derives it"
+                    .to_owned(),
+            ),
+            Self::InvalidAllowedHost { .. } => Some(
+                "set `allowed_host` to the URL's literal host[:port] (e.g. \"allowed_host\": \"api.example.com\" in button.json), or to \"*\" for any host"
                     .to_owned(),
             ),
             Self::AnyHostNotEnabled => {

@@ -213,8 +213,15 @@ mod tests {
             Err(Error::MissingAllowedHost)
         ));
         let missing = check_host_lock(&url, "", false).unwrap_err();
-        assert!(missing.to_string().contains("re-save"));
-        assert!(missing.hint().unwrap().contains("re-save"));
+        assert_eq!(missing.code(), ErrorCode::ValidationError);
+        assert_eq!(
+            missing.to_string(),
+            "the button has no allowed_host, so its host cannot be locked: set `allowed_host` on the button (`Button::http` derives it from the URL)"
+        );
+        assert_eq!(
+            missing.hint().unwrap(),
+            r#"set `allowed_host` to the URL's literal host[:port] (e.g. "allowed_host": "api.example.com" in button.json), or re-create the button with `buttons create NAME --url URL`, which derives it"#
+        );
         assert!(matches!(
             check_host_lock(&url, "*", false),
             Err(Error::AnyHostNotEnabled)

@@ -25,10 +25,9 @@ use crate::error::Error;
 /// ```
 /// use buttons_spec::{ArgDef, Args, Button, ButtonName, Timestamp};
 ///
-/// let mut button = Button::new(&ButtonName::new("weather")?, Timestamp::UNIX_EPOCH);
-/// button.runtime = String::new();
-/// button.url = "https://api.example.com/v1/{{city}}?units={{units}}".into();
-/// button.allowed_host = "api.example.com".into();
+/// let name = ButtonName::new("weather")?;
+/// let url = "https://api.example.com/v1/{{city}}?units={{units}}";
+/// let mut button = Button::http(&name, url, Timestamp::UNIX_EPOCH)?;
 /// button.args = vec![ArgDef::parse("city:string:required")?, ArgDef::parse("units:string:optional")?];
 /// let args = Args::validate(&button.args, [("city", "New York/../x"), ("units", "a&b=c")])?;
 ///
@@ -51,7 +50,7 @@ pub fn prepare(button: &Button, args: &Args) -> Result<HttpRequest, Error> {
         Some(body.into_bytes())
     };
     Ok(HttpRequest {
-        method: button.method().to_ascii_uppercase(),
+        method: button.method.as_str().to_ascii_uppercase(),
         url,
         headers: button
             .headers
@@ -115,22 +114,18 @@ pub fn fill_press_result(result: &mut PressResult, outcome: &Result<HttpResponse
 
 #[cfg(test)]
 mod tests {
-    use buttons_spec::{ArgDef, ButtonName, FollowRedirects, Status, Timestamp};
+    use buttons_spec::{ArgDef, ButtonName, FollowRedirects, Method, Status, Timestamp};
 
     use super::*;
 
     fn http_button(url: &str) -> Button {
-        let mut button = Button::new(&ButtonName::new("b").unwrap(), Timestamp::UNIX_EPOCH);
-        button.runtime = String::new();
-        button.url = url.into();
-        button.allowed_host = buttons_spec::lock_url_template(url).unwrap().allowed_host;
-        button
+        Button::http(&ButtonName::new("b").unwrap(), url, Timestamp::UNIX_EPOCH).unwrap()
     }
 
     #[test]
     fn renders_body_by_content_type_and_keeps_headers_verbatim() {
         let mut button = http_button("http://api.example.com/u/{{id}}#{{id}}");
-        button.method = "post".into();
+        button.method = Method::Other("post".into());
         button.args = vec![ArgDef::parse("id:string:required").unwrap()];
         button.headers.insert("X-Token".into(), "{{id}}".into());
         button.body = r#"{"user": "{{id}}", "role": "viewer"}"#.into();

@@ -4,14 +4,17 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::args::ArgDef;
 use crate::error::{Error, Result};
+use crate::host_lock::lock_url_template;
+use crate::http::Method;
+use crate::name::ButtonName;
 use crate::size::DEFAULT_MAX_RESPONSE_BYTES;
 
-/// The schema version this build writes for new buttons.
-pub const SCHEMA_VERSION: u64 = 1;
+/// The schema version this build writes for new buttons (as the Go tool does).
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// The newest schema version this build reads.
 pub const MAX_SCHEMA_VERSION: u64 = 2;
@@ -96,6 +99,144 @@ impl Runtime {
     }
 }
 
+/// The `runtime` field of `button.json`.
+///
+/// A known name reads as its variant (the aliases of [`Runtime::from_name`]
+/// normalize: `sh` is written back as `shell`); anything else is kept in
+/// [`ButtonRuntime::Other`] and written back byte for byte. What a press does
+/// is decided by [`Button::kind`], not by this field alone.
+///
+/// ```
+/// use buttons_spec::{ButtonRuntime, Runtime};
+///
+/// assert_eq!(ButtonRuntime::from_name("python3"), ButtonRuntime::Code(Runtime::Python));
+/// assert_eq!(ButtonRuntime::from_name(""), ButtonRuntime::Unset);
+/// let cobol = ButtonRuntime::from_name("cobol");
+/// assert_eq!(serde_json::to_string(&cobol)?, r#""cobol""#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub enum ButtonRuntime {
+    /// A code runtime: `shell`, `bash`, `python` or `node`.
+    Code(Runtime),
+    /// `prompt`: a press returns the text of `AGENTS.md`.
+    Prompt,
+    /// `http`, as the Go tool writes for HTTP buttons.
+    Http,
+    /// The empty string (or an absent field): what older Go versions wrote for
+    /// HTTP buttons. Without a `url` it means a shell button; at create it
+    /// means "infer from the code file, else shell".
+    #[default]
+    Unset,
+    /// A runtime this build does not know, kept exactly as written.
+    Other(String),
+}
+
+impl ButtonRuntime {
+    /// Reads a `runtime` value as found in a file; never fails.
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "" => Self::Unset,
+            "prompt" => Self::Prompt,
+            "http" => Self::Http,
+            other => {
+                Runtime::from_name(other).map_or_else(|| Self::Other(other.to_owned()), Self::Code)
+            }
+        }
+    }
+
+    /// The value written in `button.json`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Code(runtime) => runtime.as_str(),
+            Self::Prompt => "prompt",
+            Self::Http => "http",
+            Self::Unset => "",
+            Self::Other(other) => other,
+        }
+    }
+}
+
+impl From<Runtime> for ButtonRuntime {
+    fn from(runtime: Runtime) -> Self {
+        Self::Code(runtime)
+    }
+}
+
+impl std::fmt::Display for ButtonRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ButtonRuntime {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ButtonRuntime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let name = Option::<String>::deserialize(deserializer)?;
+        Ok(name.map_or(Self::Unset, |name| Self::from_name(&name)))
+    }
+}
+
+/// The `kind` field of `button.json` (absent for most buttons).
+///
+/// ```
+/// use buttons_spec::Kind;
+///
+/// assert_eq!(Kind::from_name("app"), Kind::App);
+/// assert_eq!(serde_json::to_string(&Kind::from_name("widget"))?, r#""widget""#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// `app`: an app button, not pressable.
+    App,
+    /// A kind this build does not know, kept exactly as written (it does not
+    /// change what a press does).
+    Other(String),
+}
+
+impl Kind {
+    /// Reads a `kind` value as found in a file; never fails.
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "app" => Self::App,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The value written in `button.json`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::App => "app",
+            Self::Other(other) => other,
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Ok(Self::from_name(&name))
+    }
+}
+
 /// What kind of button a spec describes, and so what a press does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ButtonKind {
@@ -128,39 +269,47 @@ pub enum FollowRedirects {
 ///
 /// Field names, omitted zero values and timestamps match what the Go tool
 /// writes. Fields this build does not know are kept in [`Button::extra`] and
-/// written back unchanged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// written back unchanged, and so are unknown `runtime`, `kind` and `method`
+/// values.
+///
+/// An HTTP button (see [`Button::kind`]) is always written the way the Go
+/// tool writes new ones: `runtime` `"http"` when it is [`ButtonRuntime::Unset`]
+/// (the older spelling `""`), `method` even when it is `GET`, and
+/// `max_response_bytes` even when it is 0 (as the default, 10485760). Other
+/// buttons omit `method` when it is `GET` and `max_response_bytes` when it is 0.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Button {
-    /// 1 for files this build writes; 2 is read too.
+    /// 2 for files this build writes ([`SCHEMA_VERSION`]); 1 is read too.
     pub schema_version: u64,
     /// The button's name (its folder name).
     pub name: String,
     /// A one-line description.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub description: String,
-    /// `shell`, `bash`, `python`, `node`, `prompt`; empty or `http` for HTTP buttons.
     #[serde(default)]
-    pub runtime: String,
+    pub description: String,
+    /// `shell`, `bash`, `python`, `node`, `prompt`; `http` (or `""` in older
+    /// files) for HTTP buttons.
+    #[serde(default)]
+    pub runtime: ButtonRuntime,
     /// `app` for app buttons; absent otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    #[serde(default)]
+    pub kind: Option<Kind>,
     /// The spec's own version counter; new buttons start at `"1"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub version: Option<String>,
     /// The URL template of an HTTP button.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default)]
     pub url: String,
-    /// The HTTP method (GET when empty).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub method: String,
+    /// The HTTP method (GET when absent or empty).
+    #[serde(default)]
+    pub method: Method,
     /// Request headers, sent verbatim (never templated).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// The request body template.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default)]
     pub body: String,
     /// Declared arguments.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub args: Vec<ArgDef>,
     /// Extra environment for code buttons (always written, may be empty).
     #[serde(default, deserialize_with = "null_as_default")]
@@ -169,43 +318,43 @@ pub struct Button {
     #[serde(default)]
     pub timeout_seconds: u64,
     /// Response cap in bytes (0 means the default, 10 MiB).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub max_response_bytes: u64,
     /// Lets this button reach private and loopback addresses.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default)]
     pub allow_private_networks: bool,
     /// The locked `host[:port]` of an HTTP button, or `*`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default)]
     pub allowed_host: String,
     /// Which redirects to follow (this project's addition; absent means same-host).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub follow_redirects: Option<FollowRedirects>,
     /// Whether `buttons mcp` exposes this button as a tool.
     #[serde(default)]
     pub mcp_enabled: bool,
     /// Free-form tags.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub tags: Vec<String>,
     /// Shown first on boards.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default)]
     pub pinned: bool,
     /// JSON Schema of the button's stdout, kept verbatim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub output_schema: Option<serde_json::Value>,
     /// Concurrency limits, kept verbatim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub queue: Option<serde_json::Value>,
     /// Requirements, kept verbatim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub requires: Option<serde_json::Value>,
     /// Batteries the button needs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub requires_batteries: Vec<String>,
     /// Triggers, kept verbatim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub triggers: Option<serde_json::Value>,
     /// Serve settings, kept verbatim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub serve: Option<serde_json::Value>,
     /// When the button was created.
     pub created_at: Timestamp,
@@ -214,6 +363,140 @@ pub struct Button {
     /// Fields written by other versions of the tool, kept through a read-modify-write.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `button.json` as written: [`Button`]'s fields in the Go tool's order, with
+/// its omitted zero values. Borrowed, so writing copies nothing.
+#[derive(Serialize)]
+struct Wire<'a> {
+    schema_version: u64,
+    name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    runtime: &'a ButtonRuntime,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a Kind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'a Method>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    headers: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    body: &'a str,
+    #[serde(skip_serializing_if = "<[ArgDef]>::is_empty")]
+    args: &'a [ArgDef],
+    env: &'a BTreeMap<String, String>,
+    timeout_seconds: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    max_response_bytes: u64,
+    #[serde(skip_serializing_if = "is_false")]
+    allow_private_networks: bool,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    allowed_host: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    follow_redirects: Option<FollowRedirects>,
+    mcp_enabled: bool,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    tags: &'a [String],
+    #[serde(skip_serializing_if = "is_false")]
+    pinned: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_schema: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queue: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requires: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    requires_batteries: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    triggers: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    serve: Option<&'a serde_json::Value>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    #[serde(flatten)]
+    extra: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl Serialize for Button {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        // Every field by name, so adding one to `Button` without writing it
+        // does not compile.
+        let Self {
+            schema_version,
+            name,
+            description,
+            runtime,
+            kind,
+            version,
+            url,
+            method,
+            headers,
+            body,
+            args,
+            env,
+            timeout_seconds,
+            max_response_bytes,
+            allow_private_networks,
+            allowed_host,
+            follow_redirects,
+            mcp_enabled,
+            tags,
+            pinned,
+            output_schema,
+            queue,
+            requires,
+            requires_batteries,
+            triggers,
+            serve,
+            created_at,
+            updated_at,
+            extra,
+        } = self;
+        let http = self.kind() == ButtonKind::Http;
+        Wire {
+            schema_version: *schema_version,
+            name,
+            description,
+            runtime: match runtime {
+                ButtonRuntime::Unset if http => &ButtonRuntime::Http,
+                other => other,
+            },
+            kind: kind.as_ref(),
+            version: version.as_deref(),
+            url,
+            method: (http || *method != Method::Get).then_some(method),
+            headers,
+            body,
+            args,
+            env,
+            timeout_seconds: *timeout_seconds,
+            max_response_bytes: if http {
+                self.max_response_bytes()
+            } else {
+                *max_response_bytes
+            },
+            allow_private_networks: *allow_private_networks,
+            allowed_host,
+            follow_redirects: *follow_redirects,
+            mcp_enabled: *mcp_enabled,
+            tags,
+            pinned: *pinned,
+            output_schema: output_schema.as_ref(),
+            queue: queue.as_ref(),
+            requires: requires.as_ref(),
+            requires_batteries,
+            triggers: triggers.as_ref(),
+            serve: serve.as_ref(),
+            created_at: *created_at,
+            updated_at: *updated_at,
+            extra,
+        }
+        .serialize(serializer)
+    }
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -233,18 +516,72 @@ where
 }
 
 impl Button {
-    /// A new shell button with every default: schema 1, version `"1"`, 300 s
-    /// timeout, created and updated `now`.
-    pub fn new(name: &crate::ButtonName, now: Timestamp) -> Self {
+    /// A new shell button with every default: the same as
+    /// [`Button::code`] with [`Runtime::Shell`].
+    pub fn new(name: &ButtonName, now: Timestamp) -> Self {
+        Self::code(name, Runtime::Shell, now)
+    }
+
+    /// A new code button of `runtime` with every default: schema
+    /// [`SCHEMA_VERSION`], version `"1"`, 300 s timeout, created and updated `now`.
+    ///
+    /// ```
+    /// use buttons_spec::{Button, ButtonKind, ButtonName, Runtime, Timestamp};
+    ///
+    /// let button = Button::code(&ButtonName::new("etl")?, Runtime::Python, Timestamp::UNIX_EPOCH);
+    /// assert_eq!(button.kind(), ButtonKind::Code(Runtime::Python));
+    /// assert!(button.to_json().contains(r#""runtime": "python""#));
+    /// # Ok::<(), buttons_spec::Error>(())
+    /// ```
+    pub fn code(name: &ButtonName, runtime: Runtime, now: Timestamp) -> Self {
+        Self::with_runtime(name, ButtonRuntime::Code(runtime), now)
+    }
+
+    /// A new prompt button (a press returns its `AGENTS.md`), with the
+    /// defaults of [`Button::code`].
+    pub fn prompt(name: &ButtonName, now: Timestamp) -> Self {
+        Self::with_runtime(name, ButtonRuntime::Prompt, now)
+    }
+
+    /// A new HTTP button sending `GET url`, with the defaults of
+    /// [`Button::code`], `max_response_bytes` at its default (10 MiB), and
+    /// `allowed_host` derived from the URL template by [`lock_url_template`].
+    ///
+    /// # Security
+    ///
+    /// Refuses (`VALIDATION_ERROR`) a template whose scheme or host holds a
+    /// placeholder, that carries userinfo, or that is not `http`/`https`, so
+    /// an argument can never choose where the request goes.
+    ///
+    /// ```
+    /// use buttons_spec::{Button, ButtonKind, ButtonName, Timestamp};
+    ///
+    /// let name = ButtonName::new("weather")?;
+    /// let button = Button::http(&name, "https://API.example.com/w?city={{city}}", Timestamp::UNIX_EPOCH)?;
+    /// assert_eq!(button.kind(), ButtonKind::Http);
+    /// assert_eq!(button.allowed_host, "api.example.com");
+    /// assert!(Button::http(&name, "https://{{host}}/w", Timestamp::UNIX_EPOCH).is_err());
+    /// # Ok::<(), buttons_spec::Error>(())
+    /// ```
+    pub fn http(name: &ButtonName, url: &str, now: Timestamp) -> Result<Self> {
+        let lock = lock_url_template(url)?;
+        let mut button = Self::with_runtime(name, ButtonRuntime::Http, now);
+        button.url = url.to_owned();
+        button.allowed_host = lock.allowed_host;
+        button.max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
+        Ok(button)
+    }
+
+    fn with_runtime(name: &ButtonName, runtime: ButtonRuntime, now: Timestamp) -> Self {
         Self {
             schema_version: SCHEMA_VERSION,
             name: name.as_str().to_owned(),
             description: String::new(),
-            runtime: Runtime::Shell.as_str().to_owned(),
+            runtime,
             kind: None,
             version: Some("1".to_owned()),
             url: String::new(),
-            method: String::new(),
+            method: Method::Get,
             headers: BTreeMap::new(),
             body: String::new(),
             args: Vec::new(),
@@ -269,7 +606,7 @@ impl Button {
         }
     }
 
-    /// Parses `button.json`, refusing schema versions above 2.
+    /// Parses `button.json` (schema version 1 or 2), refusing newer versions.
     ///
     /// ```
     /// let json = br#"{"schema_version":1,"name":"hi","runtime":"shell","env":{},
@@ -298,21 +635,24 @@ impl Button {
         s
     }
 
-    /// What a press of this button does.
+    /// What a press of this button does: the one place that decides it.
+    ///
+    /// `kind: "app"` wins; then a non-empty `url` makes an HTTP button
+    /// whatever `runtime` says; then `runtime` decides (`http` without a
+    /// URL is still HTTP, and fails for want of one; unset is shell).
     pub fn kind(&self) -> ButtonKind {
-        if self.kind.as_deref() == Some("app") {
-            ButtonKind::App
-        } else if !self.url.is_empty() {
-            ButtonKind::Http
-        } else if self.runtime == "prompt" {
-            ButtonKind::Prompt
-        } else if self.runtime.is_empty() {
-            ButtonKind::Code(Runtime::Shell)
-        } else {
-            Runtime::from_name(&self.runtime).map_or_else(
-                || ButtonKind::Unknown(self.runtime.clone()),
-                ButtonKind::Code,
-            )
+        if self.kind == Some(Kind::App) {
+            return ButtonKind::App;
+        }
+        if !self.url.is_empty() {
+            return ButtonKind::Http;
+        }
+        match &self.runtime {
+            ButtonRuntime::Code(runtime) => ButtonKind::Code(*runtime),
+            ButtonRuntime::Prompt => ButtonKind::Prompt,
+            ButtonRuntime::Http => ButtonKind::Http,
+            ButtonRuntime::Unset => ButtonKind::Code(Runtime::Shell),
+            ButtonRuntime::Other(other) => ButtonKind::Unknown(other.clone()),
         }
     }
 
@@ -334,13 +674,9 @@ impl Button {
         }
     }
 
-    /// The HTTP method, `GET` when unset.
+    /// The HTTP method as written (`GET` when unset): `self.method.as_str()`.
     pub fn method(&self) -> &str {
-        if self.method.is_empty() {
-            "GET"
-        } else {
-            &self.method
-        }
+        self.method.as_str()
     }
 
     /// The redirect policy: as set, `any` for `allowed_host: "*"`, else same-host.
@@ -391,11 +727,16 @@ mod tests {
     fn reads_go_files_and_keeps_unknown_fields() {
         let b = Button::from_json(GO_FILE.as_bytes()).unwrap();
         assert_eq!(b.kind(), ButtonKind::Http);
+        assert_eq!(b.runtime, ButtonRuntime::Http);
+        assert_eq!(b.method, Method::Get);
         assert!(b.env.is_empty());
         assert_eq!(b.args[0].name, "city");
         let out: serde_json::Value = serde_json::from_str(&b.to_json()).unwrap();
         let orig: serde_json::Value = serde_json::from_str(GO_FILE).unwrap();
         for key in [
+            "schema_version",
+            "runtime",
+            "method",
             "output_schema",
             "queue",
             "triggers",
@@ -406,11 +747,23 @@ mod tests {
             assert_eq!(out[key], orig[key], "{key} changed");
         }
         assert_eq!(out["env"], serde_json::json!({}));
-        assert_eq!(Button::from_json(b.to_json().as_bytes()).unwrap(), b);
+        // The file had no max_response_bytes: an HTTP button is written with the default.
+        assert_eq!(out["max_response_bytes"], 10_485_760);
+        let again = Button::from_json(b.to_json().as_bytes()).unwrap();
+        assert_eq!(again.to_json(), b.to_json());
+        assert_eq!(
+            again,
+            Button {
+                max_response_bytes: 10_485_760,
+                ..b
+            }
+        );
     }
 
     #[test]
-    fn refuses_newer_schema() {
+    fn reads_schema_1_and_2_refuses_newer() {
+        let old = GO_FILE.replace("\"schema_version\": 2", "\"schema_version\": 1");
+        assert_eq!(Button::from_json(old.as_bytes()).unwrap().schema_version, 1);
         let newer = GO_FILE.replace("\"schema_version\": 2", "\"schema_version\": 3");
         assert!(matches!(
             Button::from_json(newer.as_bytes()),
@@ -418,14 +771,20 @@ mod tests {
         ));
     }
 
+    fn name() -> ButtonName {
+        ButtonName::new("x").unwrap()
+    }
+
+    fn keys(b: &Button) -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(&b.to_json()).unwrap();
+        v.as_object().unwrap().keys().cloned().collect()
+    }
+
     #[test]
     fn writes_go_zero_values() {
-        let name = crate::ButtonName::new("x").unwrap();
-        let b = Button::new(&name, Timestamp::UNIX_EPOCH);
-        let v: serde_json::Value = serde_json::from_str(&b.to_json()).unwrap();
-        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let b = Button::new(&name(), Timestamp::UNIX_EPOCH);
         assert_eq!(
-            keys,
+            keys(&b),
             [
                 "schema_version",
                 "name",
@@ -438,19 +797,252 @@ mod tests {
                 "updated_at"
             ]
         );
+        let v: serde_json::Value = serde_json::from_str(&b.to_json()).unwrap();
+        assert_eq!(v["schema_version"], 2);
+        assert_eq!(v["runtime"], "shell");
         assert_eq!(v["created_at"], "1970-01-01T00:00:00Z");
     }
 
     #[test]
-    fn kinds() {
-        let name = crate::ButtonName::new("x").unwrap();
-        let mut b = Button::new(&name, Timestamp::UNIX_EPOCH);
-        assert_eq!(b.kind(), ButtonKind::Code(Runtime::Shell));
-        b.runtime = "prompt".into();
+    fn constructors() {
+        let now = Timestamp::UNIX_EPOCH;
+        for runtime in Runtime::ALL {
+            let b = Button::code(&name(), runtime, now);
+            assert_eq!(b.runtime, ButtonRuntime::Code(runtime));
+            assert_eq!(b.kind(), ButtonKind::Code(runtime));
+            assert_eq!(b.schema_version, 2);
+            assert_eq!(b.version.as_deref(), Some("1"));
+            assert_eq!(b.timeout_seconds, 300);
+            assert!(
+                b.to_json()
+                    .contains(&format!("\"runtime\": \"{}\",", runtime.as_str()))
+            );
+        }
+        assert_eq!(
+            Button::new(&name(), now),
+            Button::code(&name(), Runtime::Shell, now)
+        );
+
+        let b = Button::prompt(&name(), now);
         assert_eq!(b.kind(), ButtonKind::Prompt);
-        b.runtime = "cobol".into();
+        assert!(b.to_json().contains("\"runtime\": \"prompt\","));
+        assert_eq!(keys(&b), keys(&Button::new(&name(), now)));
+
+        let b = Button::http(
+            &name(),
+            "https://API.Example.com:8443/v1/{{id}}?q={{q}}",
+            now,
+        )
+        .unwrap();
+        assert_eq!(b.kind(), ButtonKind::Http);
+        assert_eq!(b.runtime, ButtonRuntime::Http);
+        assert_eq!(b.url, "https://API.Example.com:8443/v1/{{id}}?q={{q}}");
+        assert_eq!(b.allowed_host, "api.example.com:8443");
+        assert_eq!(b.method, Method::Get);
+        assert_eq!(b.max_response_bytes, 10_485_760);
+        assert_eq!(
+            b.to_json(),
+            r#"{
+  "schema_version": 2,
+  "name": "x",
+  "runtime": "http",
+  "version": "1",
+  "url": "https://API.Example.com:8443/v1/{{id}}?q={{q}}",
+  "method": "GET",
+  "env": {},
+  "timeout_seconds": 300,
+  "max_response_bytes": 10485760,
+  "allowed_host": "api.example.com:8443",
+  "mcp_enabled": false,
+  "created_at": "1970-01-01T00:00:00Z",
+  "updated_at": "1970-01-01T00:00:00Z"
+}
+"#
+        );
+        for bad in [
+            "https://{{host}}/x",
+            "{{scheme}}://example.com/",
+            "https://example.com:{{port}}/",
+            "https://user:pw@example.com/",
+            "ftp://example.com/",
+        ] {
+            let err = Button::http(&name(), bad, now).unwrap_err();
+            assert!(matches!(err, Error::InvalidUrl { .. }), "{bad}: {err}");
+            assert_eq!(err.code(), crate::ErrorCode::ValidationError);
+        }
+    }
+
+    #[test]
+    fn runtime_values() {
+        for (written, runtime, written_back) in [
+            ("shell", ButtonRuntime::Code(Runtime::Shell), "shell"),
+            ("sh", ButtonRuntime::Code(Runtime::Shell), "shell"),
+            ("bash", ButtonRuntime::Code(Runtime::Bash), "bash"),
+            ("python3", ButtonRuntime::Code(Runtime::Python), "python"),
+            ("js", ButtonRuntime::Code(Runtime::Node), "node"),
+            ("javascript", ButtonRuntime::Code(Runtime::Node), "node"),
+            ("prompt", ButtonRuntime::Prompt, "prompt"),
+            ("http", ButtonRuntime::Http, "http"),
+            ("", ButtonRuntime::Unset, ""),
+            ("cobol", ButtonRuntime::Other("cobol".into()), "cobol"),
+            ("Shell", ButtonRuntime::Other("Shell".into()), "Shell"),
+        ] {
+            let read: ButtonRuntime = serde_json::from_str(&format!("{written:?}")).unwrap();
+            assert_eq!(read, runtime, "{written:?}");
+            assert_eq!(
+                serde_json::to_string(&read).unwrap(),
+                format!("{written_back:?}")
+            );
+        }
+        let unset: ButtonRuntime = serde_json::from_str("null").unwrap();
+        assert_eq!(unset, ButtonRuntime::Unset);
+        let kind: Kind = serde_json::from_str(r#""app""#).unwrap();
+        assert_eq!(kind, Kind::App);
+        assert_eq!(serde_json::to_string(&kind).unwrap(), r#""app""#);
+    }
+
+    /// A file as this build writes it (field order, indentation), with
+    /// values no version of the tool knows.
+    const UNKNOWN_VALUES: &str = r#"{
+  "schema_version": 2,
+  "name": "x",
+  "runtime": "cobol",
+  "kind": "widget",
+  "version": "7",
+  "url": "https://api.example.com/",
+  "method": "PURGE",
+  "env": {},
+  "timeout_seconds": 300,
+  "max_response_bytes": 1024,
+  "allowed_host": "api.example.com",
+  "mcp_enabled": false,
+  "created_at": "1970-01-01T00:00:00Z",
+  "updated_at": "1970-01-01T00:00:00Z",
+  "zz_future": true
+}
+"#;
+
+    #[test]
+    fn unknown_runtime_kind_and_method_round_trip_byte_for_byte() {
+        let b = Button::from_json(UNKNOWN_VALUES.as_bytes()).unwrap();
+        assert_eq!(b.runtime, ButtonRuntime::Other("cobol".into()));
+        assert_eq!(b.kind, Some(Kind::Other("widget".into())));
+        assert_eq!(b.method, Method::Other("PURGE".into()));
+        // A URL makes it an HTTP button whatever the runtime says.
+        assert_eq!(b.kind(), ButtonKind::Http);
+        assert_eq!(b.to_json(), UNKNOWN_VALUES);
+
+        for (field, from, to) in [
+            ("runtime", r#""cobol""#, r#""Python 3""#),
+            ("kind", r#""widget""#, r#""""#),
+            ("method", r#""PURGE""#, r#""post""#),
+            ("method", r#""PURGE""#, r#""GE T""#),
+        ] {
+            let file = UNKNOWN_VALUES.replace(
+                &format!("\"{field}\": {from}"),
+                &format!("\"{field}\": {to}"),
+            );
+            assert_ne!(file, UNKNOWN_VALUES);
+            let b = Button::from_json(file.as_bytes()).unwrap();
+            assert_eq!(b.to_json(), file, "{field}: {to}");
+        }
+
+        // Without a URL, an unknown runtime is an unknown kind of button.
+        let code = UNKNOWN_VALUES
+            .replace("  \"url\": \"https://api.example.com/\",\n", "")
+            .replace("  \"allowed_host\": \"api.example.com\",\n", "");
+        let b = Button::from_json(code.as_bytes()).unwrap();
         assert_eq!(b.kind(), ButtonKind::Unknown("cobol".into()));
-        b.kind = Some("app".into());
+        assert_eq!(b.to_json(), code);
+    }
+
+    #[test]
+    fn http_buttons_are_written_in_go_form() {
+        // As older Go versions wrote HTTP buttons: runtime "", no method, no cap.
+        let old = r#"{"schema_version":1,"name":"x","runtime":"","url":"https://h/","allowed_host":"h",
+            "env":{},"timeout_seconds":0,"mcp_enabled":false,
+            "created_at":"2026-04-10T14:32:11Z","updated_at":"2026-04-10T14:32:11Z"}"#;
+        let b = Button::from_json(old.as_bytes()).unwrap();
+        assert_eq!(b.runtime, ButtonRuntime::Unset);
+        assert_eq!(b.kind(), ButtonKind::Http);
+        assert_eq!(b.max_response_bytes, 0);
+        let v: serde_json::Value = serde_json::from_str(&b.to_json()).unwrap();
+        assert_eq!(v["runtime"], "http");
+        assert_eq!(v["method"], "GET");
+        assert_eq!(v["max_response_bytes"], 10_485_760);
+        assert_eq!(
+            v["schema_version"], 1,
+            "a read-modify-write keeps the version"
+        );
+
+        // A code button omits method GET and max_response_bytes 0, and keeps "".
+        let code = old
+            .replace(r#""url":"https://h/","allowed_host":"h","#, "")
+            .replace(r#""runtime":"","#, r#""runtime":"","method":"","#);
+        let b = Button::from_json(code.as_bytes()).unwrap();
+        assert_eq!(b.kind(), ButtonKind::Code(Runtime::Shell));
+        let v: serde_json::Value = serde_json::from_str(&b.to_json()).unwrap();
+        assert_eq!(v["runtime"], "");
+        assert!(v.get("method").is_none(), "{v}");
+        assert!(v.get("max_response_bytes").is_none(), "{v}");
+        let mut b = b;
+        b.method = Method::Post;
+        b.max_response_bytes = 5;
+        let v: serde_json::Value = serde_json::from_str(&b.to_json()).unwrap();
+        assert_eq!(
+            (&v["method"], &v["max_response_bytes"]),
+            (&"POST".into(), &5.into())
+        );
+    }
+
+    #[test]
+    fn every_field_round_trips() {
+        let mut b = Button::http(&name(), "https://h/{{a}}", Timestamp::UNIX_EPOCH).unwrap();
+        b.description = "d".into();
+        b.kind = Some(Kind::Other("k".into()));
+        b.version = Some("3".into());
+        b.method = Method::Patch;
+        b.headers.insert("X-A".into(), "1".into());
+        b.body = "{}".into();
+        b.args.push(ArgDef::parse("a:string:required").unwrap());
+        b.env.insert("E".into(), "v".into());
+        b.timeout_seconds = 9;
+        b.max_response_bytes = 99;
+        b.allow_private_networks = true;
+        b.follow_redirects = Some(FollowRedirects::None);
+        b.mcp_enabled = true;
+        b.tags.push("t".into());
+        b.pinned = true;
+        b.output_schema = Some(serde_json::json!({"type": "object"}));
+        b.queue = Some(serde_json::json!({"n": 1}));
+        b.requires = Some(serde_json::json!(["git"]));
+        b.requires_batteries.push("KEY".into());
+        b.triggers = Some(serde_json::json!([]));
+        b.serve = Some(serde_json::json!({"port": 1}));
+        b.updated_at = Timestamp::from_second(1).unwrap();
+        b.extra.insert("future".into(), serde_json::json!([1]));
+        assert_eq!(Button::from_json(b.to_json().as_bytes()).unwrap(), b);
+        // The 28 named fields and the one extra.
+        assert_eq!(keys(&b).len(), 29);
+    }
+
+    #[test]
+    fn kinds() {
+        let mut b = Button::new(&name(), Timestamp::UNIX_EPOCH);
+        assert_eq!(b.kind(), ButtonKind::Code(Runtime::Shell));
+        b.runtime = ButtonRuntime::Unset;
+        assert_eq!(b.kind(), ButtonKind::Code(Runtime::Shell));
+        b.runtime = ButtonRuntime::Prompt;
+        assert_eq!(b.kind(), ButtonKind::Prompt);
+        b.runtime = ButtonRuntime::Http;
+        assert_eq!(b.kind(), ButtonKind::Http);
+        b.runtime = ButtonRuntime::Other("cobol".into());
+        assert_eq!(b.kind(), ButtonKind::Unknown("cobol".into()));
+        b.kind = Some(Kind::Other("app ".into()));
+        assert_eq!(b.kind(), ButtonKind::Unknown("cobol".into()));
+        b.url = "https://h/".into();
+        assert_eq!(b.kind(), ButtonKind::Http);
+        b.kind = Some(Kind::App);
         assert_eq!(b.kind(), ButtonKind::App);
     }
 

@@ -1,6 +1,118 @@
-//! The request parts of an HTTP button given at create: method and headers.
+//! The request parts of an HTTP button: its method, and the headers given at create.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
+
+/// The HTTP method of an HTTP button (`method` in `button.json`).
+///
+/// An absent or empty `method` reads as [`Method::Get`]. A value that is not
+/// exactly one of the standard uppercase names is kept as
+/// [`Method::Other`], byte for byte, and written back unchanged; the press
+/// sends it uppercased.
+///
+/// ```
+/// use buttons_spec::Method;
+///
+/// assert_eq!(Method::from_name("PATCH"), Method::Patch);
+/// assert_eq!(Method::from_name(""), Method::Get);
+/// assert_eq!(Method::from_name("PURGE").as_str(), "PURGE");
+/// assert_eq!(serde_json::to_string(&Method::from_name("purge"))?, r#""purge""#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET` (also what an absent or empty `method` means).
+    #[default]
+    Get,
+    /// `HEAD`.
+    Head,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+    /// `OPTIONS`.
+    Options,
+    /// `CONNECT`.
+    Connect,
+    /// `TRACE`.
+    Trace,
+    /// Any other value, exactly as written (`PURGE`, or `post` from a hand-edited file).
+    Other(String),
+}
+
+impl Method {
+    /// Every standard method, in table order.
+    pub const STANDARD: [Method; 9] = [
+        Self::Get,
+        Self::Head,
+        Self::Post,
+        Self::Put,
+        Self::Patch,
+        Self::Delete,
+        Self::Options,
+        Self::Connect,
+        Self::Trace,
+    ];
+
+    /// The method as written in `button.json`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Get => "GET",
+            Self::Head => "HEAD",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+            Self::Options => "OPTIONS",
+            Self::Connect => "CONNECT",
+            Self::Trace => "TRACE",
+            Self::Other(other) => other,
+        }
+    }
+
+    /// Reads a `method` value as found in a file, without validating it: the
+    /// empty string is [`Method::Get`], an exact standard name its variant,
+    /// anything else [`Method::Other`] unchanged. User input goes through
+    /// [`parse_method`] instead.
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "" | "GET" => Self::Get,
+            "HEAD" => Self::Head,
+            "POST" => Self::Post,
+            "PUT" => Self::Put,
+            "PATCH" => Self::Patch,
+            "DELETE" => Self::Delete,
+            "OPTIONS" => Self::Options,
+            "CONNECT" => Self::Connect,
+            "TRACE" => Self::Trace,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Method {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Method {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = Option::<String>::deserialize(deserializer)?;
+        Ok(name.map_or(Self::Get, |name| Self::from_name(&name)))
+    }
+}
 
 /// Parses a header line `Key: Value` (as given to `--header`): the name must
 /// be an HTTP token, the value is trimmed.
@@ -36,15 +148,25 @@ pub fn parse_header(given: &str) -> Result<(String, String)> {
     Ok((name.to_owned(), value.to_owned()))
 }
 
-/// Parses an HTTP method: letters only, uppercased (`post` becomes `POST`).
-pub fn parse_method(given: &str) -> Result<String> {
+/// Parses an HTTP method as given to `--method`: letters only, uppercased
+/// (`post` becomes [`Method::Post`], `purge` becomes `Method::Other("PURGE")`).
+///
+/// ```
+/// use buttons_spec::{Method, parse_method};
+///
+/// assert_eq!(parse_method(" post ")?, Method::Post);
+/// assert_eq!(parse_method("purge")?, Method::Other("PURGE".to_owned()));
+/// assert!(parse_method("GET /admin").is_err());
+/// # Ok::<(), buttons_spec::Error>(())
+/// ```
+pub fn parse_method(given: &str) -> Result<Method> {
     let method = given.trim().to_ascii_uppercase();
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(Error::InvalidMethod {
             given: given.to_owned(),
         });
     }
-    Ok(method)
+    Ok(Method::from_name(&method))
 }
 
 #[cfg(test)]
@@ -72,9 +194,31 @@ mod tests {
 
     #[test]
     fn methods() {
-        assert_eq!(parse_method(" post ").unwrap(), "POST");
+        assert_eq!(parse_method(" post ").unwrap(), Method::Post);
+        assert_eq!(parse_method("Get").unwrap(), Method::Get);
+        assert_eq!(
+            parse_method("mkcol").unwrap(),
+            Method::Other("MKCOL".to_owned())
+        );
+        for method in Method::STANDARD {
+            assert_eq!(parse_method(method.as_str()).unwrap(), method);
+        }
         for bad in ["", "GE T", "GET\r\nX-A: 1", "P0ST"] {
             assert!(parse_method(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn method_values_round_trip_byte_for_byte() {
+        for written in ["GET", "POST", "DELETE", "PURGE", "post", "Get", "GE T"] {
+            let json = serde_json::to_string(written).unwrap();
+            let method: Method = serde_json::from_str(&json).unwrap();
+            assert_eq!(serde_json::to_string(&method).unwrap(), json);
+        }
+        let read = |json: &str| serde_json::from_str::<Method>(json).unwrap();
+        assert_eq!(read(r#""""#), Method::Get);
+        assert_eq!(read("null"), Method::Get);
+        assert_eq!(read(r#""PATCH""#), Method::Patch);
+        assert_eq!(read(r#""patch""#), Method::Other("patch".to_owned()));
     }
 }

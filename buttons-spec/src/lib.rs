@@ -50,13 +50,13 @@ pub use batteries::{
     validate_battery_key,
 };
 pub use button::{
-    Button, ButtonKind, DEFAULT_TIMEOUT_SECONDS, FollowRedirects, MAX_SCHEMA_VERSION, Runtime,
-    SCHEMA_VERSION, parse_timeout,
+    Button, ButtonKind, ButtonRuntime, DEFAULT_TIMEOUT_SECONDS, FollowRedirects, Kind,
+    MAX_SCHEMA_VERSION, Runtime, SCHEMA_VERSION, parse_timeout,
 };
 pub use error::{Error, ErrorCode, Result};
 pub use files::{AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER};
 pub use host_lock::{HostLock, lock_url_template};
-pub use http::{parse_header, parse_method};
+pub use http::{Method, parse_header, parse_method};
 pub use jiff::Timestamp;
 pub use name::{ButtonName, MAX_NAME_LEN, RESERVED_NAMES, slugify};
 pub use result::{OUTPUT_CAP, PressResult, RunRecord, Status, TRUNCATED_MARKER, cap_output};

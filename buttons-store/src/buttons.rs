@@ -5,9 +5,10 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use buttons_spec::{
+    Button, ButtonKind, ButtonName, ButtonRuntime, DEFAULT_MAX_RESPONSE_BYTES, Runtime, Timestamp,
+};
 use camino::Utf8PathBuf;
-
-use buttons_spec::{Button, ButtonKind, ButtonName, Runtime, Timestamp};
 
 use crate::error::{Error, Result};
 use crate::private_fs::{self, CODE_MODE, FILE_MODE, TMP_PREFIX};
@@ -33,15 +34,18 @@ pub enum CodeSource {
     /// Inline code (`--code`), at most [`MAX_CODE_BYTES`].
     Inline(String),
     /// A file to copy (`--file`); the runtime is inferred from it when the
-    /// spec leaves `runtime` empty.
+    /// spec leaves `runtime` [unset](ButtonRuntime::Unset).
     File(PathBuf),
 }
 
 /// Everything `create` needs.
 #[derive(Debug, Clone)]
 pub struct NewButton {
-    /// The spec. An empty `runtime` (with no `url`) means "infer from the code
-    /// file, else shell"; `allowed_host` of an HTTP button is derived here.
+    /// The spec. An [unset](ButtonRuntime::Unset) `runtime` (with no `url`)
+    /// means "infer from the code file, else shell". For an HTTP button, an
+    /// empty `allowed_host` is derived here from the URL (as
+    /// [`Button::http`] does), an unset runtime becomes `http` and a 0
+    /// `max_response_bytes` the default.
     pub button: Button,
     /// The code, for code buttons (must be [`CodeSource::Scaffold`] otherwise).
     pub code: CodeSource,
@@ -77,8 +81,10 @@ impl Store {
 
     /// Creates a button atomically: everything is written into a temporary
     /// folder inside `buttons/`, which is then renamed into place, so a failure
-    /// leaves nothing half-made. An existing button of that name is refused
-    /// (`VALIDATION_ERROR`) and left untouched.
+    /// leaves nothing half-made: `button.json`, the code file (code buttons),
+    /// `AGENTS.md` and the empty `pressed/` folder appear together. An
+    /// existing button of that name is refused (`VALIDATION_ERROR`) and left
+    /// untouched. Returns the spec as written.
     ///
     /// # Security
     ///
@@ -94,7 +100,7 @@ impl Store {
         buttons_spec::validate_arg_defs(&button.args)?;
 
         let mut files: Vec<(&'static str, Vec<u8>, u32)> = Vec::new();
-        if button.url.is_empty() && button.runtime.is_empty() {
+        if button.url.is_empty() && button.runtime == ButtonRuntime::Unset {
             let inferred = match &code {
                 CodeSource::File(path) => {
                     let bytes = read_source(path)?;
@@ -103,11 +109,11 @@ impl Store {
                 }
                 _ => None,
             };
-            button.runtime = inferred.unwrap_or(Runtime::Shell).as_str().to_owned();
+            button.runtime = inferred.unwrap_or(Runtime::Shell).into();
         }
         match button.kind() {
             ButtonKind::Code(rt) => {
-                button.runtime = rt.as_str().to_owned();
+                button.runtime = rt.into();
                 let bytes = match code {
                     CodeSource::Scaffold => scaffold_code(rt, &button).into_bytes(),
                     CodeSource::Inline(text) => {
@@ -132,6 +138,12 @@ impl Store {
                 let lock = buttons_spec::lock_url_template(&button.url)?;
                 if button.allowed_host.is_empty() {
                     button.allowed_host = lock.allowed_host;
+                }
+                if button.runtime == ButtonRuntime::Unset {
+                    button.runtime = ButtonRuntime::Http;
+                }
+                if button.max_response_bytes == 0 {
+                    button.max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
                 }
                 files.push((
                     AGENTS_FILE,
@@ -180,6 +192,7 @@ impl Store {
         for (file, bytes, mode) in &files {
             private_fs::create_file(&tmp.0.join(file), bytes, *mode)?;
         }
+        private_fs::ensure_dir(&tmp.0.join(PRESSED_DIR))?;
         let dir = private_fs::open_dir(&buttons_dir)?;
         let from = tmp
             .0

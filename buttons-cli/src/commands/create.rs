@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use buttons_spec::{ArgDef, Button, ButtonKind, Runtime};
+use buttons_spec::{ArgDef, Button, ButtonKind, ButtonRuntime, Runtime};
 use buttons_store::{CodeSource, NewButton};
 
 use crate::cli::CreateArgs;
@@ -11,99 +11,129 @@ use crate::output::{Output, Reply};
 
 /// Turns the flags into a spec, code source and prompt (no I/O).
 fn build(args: CreateArgs, now: jiff::Timestamp) -> CliResult<NewButton> {
-    let name = super::button_name(&args.name)?;
-    let mut button = Button::new(&name, now);
-    button.description = args.description.unwrap_or_default().trim().to_owned();
-    button.mcp_enabled = args.mcp;
-    for def in &args.args {
-        button.args.push(ArgDef::parse(def)?);
+    let CreateArgs {
+        name,
+        code,
+        file,
+        runtime,
+        prompt,
+        args: arg_defs,
+        description,
+        timeout,
+        url,
+        method,
+        headers,
+        body,
+        max_response_size,
+        allow_private_networks,
+        mcp,
+    } = args;
+    let name = super::button_name(&name)?;
+    let mut defs = Vec::with_capacity(arg_defs.len());
+    for def in &arg_defs {
+        defs.push(ArgDef::parse(def)?);
     }
-    buttons_spec::validate_arg_defs(&button.args)?;
-    if let Some(timeout) = &args.timeout {
-        button.timeout_seconds = buttons_spec::parse_timeout(timeout)?.as_secs();
-    }
+    buttons_spec::validate_arg_defs(&defs)?;
+    let timeout_seconds = match &timeout {
+        Some(timeout) => buttons_spec::parse_timeout(timeout)?.as_secs(),
+        None => buttons_spec::DEFAULT_TIMEOUT_SECONDS,
+    };
 
     let http_only = [
-        ("--method", args.method.is_some()),
-        ("--header", !args.headers.is_empty()),
-        ("--body", args.body.is_some()),
-        ("--max-response-size", args.max_response_size.is_some()),
-        ("--allow-private-networks", args.allow_private_networks),
+        ("--method", method.is_some()),
+        ("--header", !headers.is_empty()),
+        ("--body", body.is_some()),
+        ("--max-response-size", max_response_size.is_some()),
+        ("--allow-private-networks", allow_private_networks),
     ];
-    if let Some(url) = args.url {
-        if args.runtime.is_some() {
+    let (mut button, code, prompt) = if let Some(url) = url {
+        if runtime.is_some() {
             return Err(
                 CliError::validation("--runtime cannot be combined with --url")
                     .with_hint("an HTTP button has no runtime: drop --runtime"),
             );
         }
-        if args.prompt.is_some() || args.code.is_some() || args.file.is_some() {
+        if prompt.is_some() || code.is_some() || file.is_some() {
             return Err(CliError::validation(
                 "--url cannot be combined with --code, --file or --prompt",
             )
             .with_hint("make either an HTTP button (--url) or a code/prompt button"));
         }
-        let lock = buttons_spec::lock_url_template(&url)?;
-        button.runtime.clear();
-        button.url = url;
-        button.allowed_host = lock.allowed_host;
-        button.method = buttons_spec::parse_method(args.method.as_deref().unwrap_or("GET"))?;
-        for header in &args.headers {
+        let mut button = Button::http(&name, &url, now)?;
+        if let Some(method) = &method {
+            button.method = buttons_spec::parse_method(method)?;
+        }
+        for header in &headers {
             let (k, v) = buttons_spec::parse_header(header)?;
             button.headers.insert(k, v);
         }
-        button.body = args.body.unwrap_or_default();
-        if let Some(size) = &args.max_response_size {
+        button.body = body.unwrap_or_default();
+        if let Some(size) = &max_response_size {
             button.max_response_bytes = buttons_spec::parse_size(size)?;
         }
-        button.allow_private_networks = args.allow_private_networks;
-        return Ok(NewButton {
-            button,
-            code: CodeSource::Scaffold,
-            prompt: None,
-        });
-    }
-    if let Some((flag, _)) = http_only.iter().find(|(_, set)| *set) {
-        return Err(
-            CliError::validation(format!("{flag} only applies to HTTP buttons"))
-                .with_hint("add --url URL, or drop the flag"),
-        );
-    }
-
-    let runtime = match args.runtime.as_deref() {
-        None if args.prompt.is_some() => "prompt".to_owned(),
-        None => String::new(), // shell, or inferred from --file
-        Some("prompt") => "prompt".to_owned(),
-        Some(given) => match Runtime::from_name(given) {
-            Some(rt) if Runtime::ALL.contains(&rt) => rt.as_str().to_owned(),
-            _ => {
-                return Err(buttons_spec::Error::InvalidRuntime {
-                    runtime: given.to_owned(),
+        button.allow_private_networks = allow_private_networks;
+        (button, CodeSource::Scaffold, None)
+    } else {
+        if let Some((flag, _)) = http_only.iter().find(|(_, set)| *set) {
+            return Err(
+                CliError::validation(format!("{flag} only applies to HTTP buttons"))
+                    .with_hint("add --url URL, or drop the flag"),
+            );
+        }
+        // None: a prompt button; Some(None): shell, or inferred from --file.
+        let runtime = match runtime.as_deref() {
+            None if prompt.is_some() => None,
+            None => Some(None),
+            Some("prompt") => None,
+            Some(given) => match Runtime::from_name(given) {
+                Some(rt) => Some(Some(rt)),
+                None => {
+                    return Err(buttons_spec::Error::InvalidRuntime {
+                        runtime: given.to_owned(),
+                    }
+                    .into());
                 }
-                .into());
+            },
+        };
+        let button = match runtime {
+            None => {
+                if code.is_some() || file.is_some() {
+                    return Err(CliError::validation("prompt buttons take no code")
+                        .with_hint("pass the text with --prompt TEXT, or pick a code runtime"));
+                }
+                Button::prompt(&name, now)
             }
-        },
+            Some(runtime) => {
+                if prompt.is_some() {
+                    let runtime = runtime.map_or("shell", Runtime::as_str);
+                    return Err(CliError::validation(format!(
+                        "--prompt makes a prompt button, not a {runtime} one"
+                    ))
+                    .with_hint("drop --runtime, or drop --prompt"));
+                }
+                let mut button = Button::code(&name, runtime.unwrap_or(Runtime::Shell), now);
+                if runtime.is_none() {
+                    // The store infers it from --file, else shell.
+                    button.runtime = ButtonRuntime::Unset;
+                }
+                button
+            }
+        };
+        let code = match (code, file) {
+            (Some(code), _) => CodeSource::Inline(code),
+            (None, Some(file)) => CodeSource::File(file),
+            (None, None) => CodeSource::Scaffold,
+        };
+        (button, code, prompt)
     };
-    if runtime == "prompt" && (args.code.is_some() || args.file.is_some()) {
-        return Err(CliError::validation("prompt buttons take no code")
-            .with_hint("pass the text with --prompt TEXT, or pick a code runtime"));
-    }
-    if args.prompt.is_some() && runtime != "prompt" {
-        return Err(CliError::validation(format!(
-            "--prompt makes a prompt button, not a {runtime} one"
-        ))
-        .with_hint("drop --runtime, or drop --prompt"));
-    }
-    button.runtime = runtime;
-    let code = match (args.code, args.file) {
-        (Some(code), _) => CodeSource::Inline(code),
-        (None, Some(file)) => CodeSource::File(file),
-        (None, None) => CodeSource::Scaffold,
-    };
+    button.description = description.unwrap_or_default().trim().to_owned();
+    button.mcp_enabled = mcp;
+    button.args = defs;
+    button.timeout_seconds = timeout_seconds;
     Ok(NewButton {
         button,
         code,
-        prompt: args.prompt,
+        prompt,
     })
 }
 

@@ -155,6 +155,65 @@ fn create_http_button() {
     assert!(!sb.data().join("buttons/weather/main.sh").exists());
 }
 
+/// What `create` writes on disk is what the Go tool writes for new buttons:
+/// schema 2, `runtime: "http"`, `method` and `max_response_bytes` (default
+/// 10485760) on HTTP buttons, and an empty 0700 `pressed/` at once.
+#[test]
+fn create_writes_the_go_form_on_disk() {
+    let sb = Sandbox::new();
+    let file = |name: &str| -> serde_json::Value {
+        let path = sb.data().join(format!("buttons/{name}/button.json"));
+        serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
+    };
+    let pressed = |name: &str| {
+        let dir = sb.data().join(format!("buttons/{name}/pressed"));
+        assert!(fs::symlink_metadata(&dir).unwrap().is_dir(), "{name}");
+        assert_eq!(mode(&dir), 0o700, "{name}");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0, "{name}");
+    };
+
+    let data = sb.ok(&[
+        "create",
+        "api",
+        "--url",
+        "https://API.example.com/v1/{{id}}",
+    ]);
+    let spec = file("api");
+    assert_eq!(spec["schema_version"], 2);
+    assert_eq!(spec["runtime"], "http");
+    assert_eq!(spec["method"], "GET");
+    assert_eq!(spec["max_response_bytes"], 10_485_760);
+    assert_eq!(spec["allowed_host"], "api.example.com");
+    assert_eq!(spec["url"], "https://API.example.com/v1/{{id}}");
+    for key in ["schema_version", "runtime", "method", "max_response_bytes"] {
+        assert_eq!(data[key], spec[key], "{key}: the reply shows the file");
+    }
+    pressed("api");
+
+    sb.ok(&[
+        "create",
+        "purge",
+        "--url",
+        "https://example.com/",
+        "--method",
+        "purge",
+    ]);
+    assert_eq!(file("purge")["method"], "PURGE");
+
+    sb.ok(&["create", "code", "--code", "true", "--runtime", "sh"]);
+    let spec = file("code");
+    assert_eq!(spec["schema_version"], 2);
+    assert_eq!(spec["runtime"], "shell");
+    assert!(spec.get("method").is_none(), "{spec}");
+    assert!(spec.get("max_response_bytes").is_none(), "{spec}");
+    pressed("code");
+
+    sb.ok(&["create", "note", "--prompt", "Say hi"]);
+    assert_eq!(file("note")["runtime"], "prompt");
+    assert_eq!(file("note")["schema_version"], 2);
+    pressed("note");
+}
+
 #[test]
 fn create_validation_errors() {
     let sb = Sandbox::new();

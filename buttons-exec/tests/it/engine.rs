@@ -189,11 +189,8 @@ fn text_and_json_inputs_default_to_no_arguments() {
 fn private_networks_need_the_press_option() {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut button = Button::new(&ButtonName::new("local").unwrap(), Timestamp::now());
-    button.url = format!("http://{}/x", listener.local_addr().unwrap());
-    button.allowed_host = buttons_spec::lock_url_template(&button.url)
-        .unwrap()
-        .allowed_host;
+    let url = format!("http://{}/x", listener.local_addr().unwrap());
+    let button = Button::http(&ButtonName::new("local").unwrap(), &url, Timestamp::now()).unwrap();
     let (args, batteries) = (
         buttons_spec::Args::default(),
         buttons_spec::Batteries::new(),

@@ -3,7 +3,7 @@
 use std::os::unix::fs::PermissionsExt;
 
 use buttons_exec::PressOptions;
-use buttons_spec::{Args, ErrorCode, Status};
+use buttons_spec::{Args, ErrorCode, Kind, Status};
 
 use crate::util::{Fixture, path_var};
 
@@ -123,7 +123,7 @@ async fn success_is_ok_with_exit_zero() {
 #[tokio::test]
 async fn app_buttons_are_not_pressable() {
     let mut fx = Fixture::sh("touch ran\n");
-    fx.button.kind = Some("app".into());
+    fx.button.kind = Some(Kind::App);
     let result = fx.press(PressOptions::default()).await;
     assert_eq!(result.error_type, Some(ErrorCode::ValidationError));
     assert!(result.stderr.contains("not pressable"));

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use buttons_exec::{PressContext, PressOptions, Stream};
 use buttons_http::{NetPolicy, Options};
-use buttons_spec::{Args, ErrorCode, FollowRedirects, PressResult, Status, Timestamp};
+use buttons_spec::{Args, ErrorCode, FollowRedirects, Method, PressResult, Status, Timestamp};
 
 use crate::util::Fixture;
 
@@ -200,7 +200,7 @@ async fn a_press_sends_the_rendered_request_and_fills_the_result() {
         &server.url("/files/{{id}}/x?q={{q}}&limit=10#{{id}}"),
         &["id:string:required", "q:string:required"],
     );
-    fx.button.method = "POST".into();
+    fx.button.method = Method::Post;
     fx.button
         .headers
         .insert("Authorization".into(), "Bearer {{id}}".into());

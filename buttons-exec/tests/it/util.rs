@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use buttons_exec::{PressContext, PressOptions};
-use buttons_spec::{ArgDef, Args, Batteries, Button, ButtonName, PressResult, Timestamp};
+use buttons_spec::{
+    ArgDef, Args, Batteries, Button, ButtonName, ButtonRuntime, PressResult, Timestamp,
+};
 use tempfile::TempDir;
 
 /// A button and its folder.
@@ -28,11 +30,11 @@ impl Fixture {
         Self::code("shell", "main.sh", code)
     }
 
-    /// A button of `runtime` with nothing in its folder.
+    /// A button of `runtime` (as written in `button.json`) with nothing in its folder.
     pub(crate) fn empty(runtime: &str) -> Self {
         let name = ButtonName::new("test-button").unwrap();
         let mut button = Button::new(&name, Timestamp::UNIX_EPOCH);
-        button.runtime = runtime.to_owned();
+        button.runtime = ButtonRuntime::from_name(runtime);
         Self {
             dir: tempfile::tempdir().unwrap(),
             button,

@@ -2,15 +2,13 @@
 //! observed at a loopback server.
 
 use buttons_http::{HttpClient, Options, prepare};
-use buttons_spec::{ArgDef, Args, Button, ButtonName, ErrorCode, Timestamp};
+use buttons_spec::{ArgDef, Args, Button, ButtonName, ErrorCode, Method, Timestamp};
 
 use crate::server::Server;
 
 fn button(url: &str) -> Button {
-    let mut button = Button::new(&ButtonName::new("api").unwrap(), Timestamp::UNIX_EPOCH);
-    button.runtime = String::new();
-    button.url = url.into();
-    button.allowed_host = buttons_spec::lock_url_template(url).unwrap().allowed_host;
+    let mut button =
+        Button::http(&ButtonName::new("api").unwrap(), url, Timestamp::UNIX_EPOCH).unwrap();
     button.args = vec![
         ArgDef::parse("id:string:required").unwrap(),
         ArgDef::parse("q:string:optional").unwrap(),
@@ -23,7 +21,7 @@ fn button(url: &str) -> Button {
 fn encodings_observed_at_the_server() {
     let server = Server::fixed("127.0.0.1", 200, &[], b"{}");
     let mut button = button(&server.url("/files/{{id}}/download?q={{q}}&limit=10#x-{{id}}"));
-    button.method = "POST".into();
+    button.method = Method::Post;
     button
         .headers
         .insert("Authorization".into(), "Bearer {{u}}".into());
@@ -61,7 +59,7 @@ fn encodings_observed_at_the_server() {
 fn form_bodies_are_form_encoded() {
     let server = Server::fixed("127.0.0.1", 200, &[], b"");
     let mut button = button(&server.url("/form"));
-    button.method = "POST".into();
+    button.method = Method::Post;
     button.headers.insert(
         "Content-Type".into(),
         "application/x-www-form-urlencoded".into(),

@@ -1,7 +1,9 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use buttons_spec::{ArgDef, ArgType, Button, ButtonName, ErrorCode, Timestamp};
+use buttons_spec::{
+    ArgDef, ArgType, Button, ButtonName, ButtonRuntime, ErrorCode, Kind, Method, Runtime, Timestamp,
+};
 use buttons_store::{CodeSource, Error, MAX_CODE_BYTES, NewButton, SCAFFOLD_MARKER};
 use proptest::prelude::*;
 
@@ -36,15 +38,18 @@ fn scaffold_code_button_with_marker_and_description() {
         })
         .unwrap();
     let dir = store.buttons_dir().join("greet");
-    assert_eq!(entries(&dir), ["AGENTS.md", "button.json", "main.sh"]);
+    assert_eq!(
+        entries(&dir),
+        ["AGENTS.md", "button.json", "main.sh", "pressed"]
+    );
     let code = fs::read_to_string(dir.join("main.sh")).unwrap();
     assert!(code.starts_with("#!/bin/sh\n"));
     assert!(code.contains("BUTTONS_ARG_<NAME>") && code.contains("BUTTONS_ARG_WHO"));
     let agents = fs::read_to_string(dir.join("AGENTS.md")).unwrap();
     assert_eq!(agents.lines().next(), Some(SCAFFOLD_MARKER));
     assert!(agents.contains("Says hello"));
-    for rt in ["python", "node", "bash"] {
-        let mut b = new(&format!("s-{rt}"));
+    for rt in [Runtime::Python, Runtime::Node, Runtime::Bash] {
+        let mut b = new(&format!("s-{}", rt.as_str()));
         b.runtime = rt.into();
         let created = store
             .create(NewButton {
@@ -55,8 +60,8 @@ fn scaffold_code_button_with_marker_and_description() {
             .unwrap();
         let path = store.code_path(&created).unwrap();
         let text = fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("#!"), "{rt}: {text}");
-        assert!(text.contains("BUTTONS_ARG_"), "{rt}");
+        assert!(text.starts_with("#!"), "{rt:?}: {text}");
+        assert!(text.contains("BUTTONS_ARG_"), "{rt:?}");
     }
 }
 
@@ -66,7 +71,7 @@ fn file_copy_infers_runtime_and_explicit_wins() {
     let src = tmp.path().join("job");
     fs::write(&src, "#!/usr/bin/env python3\nprint('x')\n").unwrap();
     let mut b = new("job");
-    b.runtime.clear();
+    b.runtime = ButtonRuntime::Unset;
     let created = store
         .create(NewButton {
             button: b,
@@ -74,7 +79,7 @@ fn file_copy_infers_runtime_and_explicit_wins() {
             prompt: None,
         })
         .unwrap();
-    assert_eq!(created.runtime, "python");
+    assert_eq!(created.runtime, ButtonRuntime::Code(Runtime::Python));
     let code = store.buttons_dir().join("job/main.py");
     assert_eq!(fs::read(&code).unwrap(), fs::read(&src).unwrap());
     assert!(
@@ -85,7 +90,7 @@ fn file_copy_infers_runtime_and_explicit_wins() {
     );
 
     let mut b = new("job2");
-    b.runtime = "bash".into();
+    b.runtime = Runtime::Bash.into();
     let created = store
         .create(NewButton {
             button: b,
@@ -93,11 +98,11 @@ fn file_copy_infers_runtime_and_explicit_wins() {
             prompt: None,
         })
         .unwrap();
-    assert_eq!(created.runtime, "bash");
+    assert_eq!(created.runtime, ButtonRuntime::Code(Runtime::Bash));
     assert!(store.buttons_dir().join("job2/main.sh").is_file());
 
     let mut b = new("gone");
-    b.runtime.clear();
+    b.runtime = ButtonRuntime::Unset;
     let err = store
         .create(NewButton {
             button: b,
@@ -160,8 +165,7 @@ fn existing_name_refused_and_untouched() {
 #[test]
 fn prompt_and_http_buttons() {
     let (_t, store) = temp_store();
-    let mut b = new("review");
-    b.runtime = "prompt".into();
+    let b = Button::prompt(&ButtonName::new("review").unwrap(), Timestamp::UNIX_EPOCH);
     store
         .create(NewButton {
             button: b,
@@ -170,14 +174,14 @@ fn prompt_and_http_buttons() {
         })
         .unwrap();
     let dir = store.buttons_dir().join("review");
-    assert_eq!(entries(&dir), ["AGENTS.md", "button.json"]);
+    assert_eq!(entries(&dir), ["AGENTS.md", "button.json", "pressed"]);
     assert_eq!(
         fs::read_to_string(dir.join("AGENTS.md")).unwrap(),
         "Review the open PRs\n"
     );
 
     let mut b = new("weather");
-    b.runtime.clear();
+    b.runtime = ButtonRuntime::Unset;
     b.url = "https://API.example.com:8443/w/{{city}}".into();
     let created = store
         .create(NewButton {
@@ -187,11 +191,20 @@ fn prompt_and_http_buttons() {
         })
         .unwrap();
     assert_eq!(created.allowed_host, "api.example.com:8443");
-    assert!(!store.buttons_dir().join("weather/main.sh").exists());
+    assert_eq!(created.runtime, ButtonRuntime::Http);
+    assert_eq!(created.max_response_bytes, 10_485_760);
+    assert_eq!(
+        store.load(&ButtonName::new("weather").unwrap()).unwrap(),
+        created
+    );
+    assert_eq!(
+        entries(store.buttons_dir().join("weather")),
+        ["AGENTS.md", "button.json", "pressed"]
+    );
 
     let mut b = new("evil");
     b.url = "https://{{host}}/x".into();
-    b.runtime.clear();
+    b.runtime = ButtonRuntime::Unset;
     let err = store
         .create(NewButton {
             button: b,
@@ -202,7 +215,7 @@ fn prompt_and_http_buttons() {
     assert_eq!(err.code(), ErrorCode::ValidationError);
 
     let mut b = new("cobol");
-    b.runtime = "cobol".into();
+    b.runtime = ButtonRuntime::Other("cobol".into());
     let err = store
         .create(NewButton {
             button: b,
@@ -337,6 +350,83 @@ fn create_refuses_bad_arg_defs_and_leaves_nothing() {
             entries(store.buttons_dir()),
             Vec::<String>::new(),
             "{button}"
+        );
+    }
+}
+
+/// `pressed/` is made inside the temporary folder, so it appears with the
+/// button: a real, empty, 0700 directory, for every kind of button.
+#[test]
+fn create_makes_a_private_pressed_folder() {
+    let (_t, store) = temp_store();
+    make(&store, "code", "true");
+    store
+        .create(NewButton {
+            button: Button::prompt(&ButtonName::new("prompt").unwrap(), Timestamp::UNIX_EPOCH),
+            code: CodeSource::Scaffold,
+            prompt: None,
+        })
+        .unwrap();
+    store
+        .create(NewButton {
+            button: Button::http(
+                &ButtonName::new("http").unwrap(),
+                "https://example.com/",
+                Timestamp::UNIX_EPOCH,
+            )
+            .unwrap(),
+            code: CodeSource::Scaffold,
+            prompt: None,
+        })
+        .unwrap();
+    for name in ["code", "prompt", "http"] {
+        let pressed = store.buttons_dir().join(name).join("pressed");
+        let meta = fs::symlink_metadata(&pressed).unwrap();
+        assert!(meta.is_dir(), "{name}");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o700, "{name}");
+        assert_eq!(entries(&pressed), Vec::<String>::new(), "{name}");
+    }
+    // Records still go there.
+    let name = ButtonName::new("code").unwrap();
+    let at = Timestamp::UNIX_EPOCH;
+    store
+        .write_record(
+            &name,
+            &buttons_spec::RunRecord::from_result(&buttons_spec::PressResult::new("code", at), at),
+        )
+        .unwrap();
+    assert_eq!(store.records(Some(&name), 20).unwrap().len(), 1);
+}
+
+/// A read-modify-write through the store keeps `runtime`, `kind` and
+/// `method` values this build does not know, exactly as written.
+#[test]
+fn update_keeps_unknown_runtime_kind_and_method_values() {
+    let (_t, store) = temp_store();
+    let name = make(&store, "odd", "true");
+    let spec = store.buttons_dir().join("odd/button.json");
+    let mut value: serde_json::Value = serde_json::from_slice(&fs::read(&spec).unwrap()).unwrap();
+    value["runtime"] = "cobol".into();
+    value["kind"] = "widget".into();
+    value["method"] = "PURGE".into();
+    fs::write(&spec, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+
+    let loaded = store.load(&name).unwrap();
+    assert_eq!(loaded.runtime, ButtonRuntime::Other("cobol".into()));
+    assert_eq!(loaded.kind, Some(Kind::Other("widget".into())));
+    assert_eq!(loaded.method, Method::Other("PURGE".into()));
+    store
+        .update(&name, Timestamp::UNIX_EPOCH, |b| b.description = "d".into())
+        .unwrap();
+    let text = fs::read_to_string(&spec).unwrap();
+    for line in [
+        r#"  "runtime": "cobol","#,
+        r#"  "kind": "widget","#,
+        r#"  "method": "PURGE","#,
+    ] {
+        assert!(
+            text.contains(&format!("\n{line}\n")),
+            "{line} not in {text}"
         );
     }
 }

@@ -84,6 +84,8 @@ fn planted_pressed_link_does_not_redirect_writes() {
     let outside = tempfile::tempdir().unwrap();
     let name = make(&store, "b", "true");
     let pressed = store.buttons_dir().join("b/pressed");
+    // Made empty by create; replaced here by a link to elsewhere.
+    fs::remove_dir(&pressed).unwrap();
     symlink(outside.path(), &pressed).unwrap();
     let at = Timestamp::UNIX_EPOCH;
     let record = RunRecord::from_result(&PressResult::new("b", at), at);

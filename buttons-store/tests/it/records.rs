@@ -137,7 +137,7 @@ fn killed_writer_never_leaves_a_record() {
     let (_t, store) = temp_store();
     let name = make(&store, "b", "true");
     let pressed = store.buttons_dir().join("b/pressed");
-    fs::create_dir(&pressed).unwrap();
+    assert!(pressed.is_dir(), "create makes pressed/");
     // A process writing a file the way a record is written, killed mid-way.
     let mut child = std::process::Command::new("sh")
         .arg("-c")
