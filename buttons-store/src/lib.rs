@@ -35,6 +35,7 @@ mod error;
 mod location;
 mod private_fs;
 mod records;
+mod runs;
 mod store;
 
 #[doc = include_str!("../README.md")]
@@ -49,4 +50,5 @@ pub use buttons::{
 pub use error::{Error, Result};
 pub use location::{DATA_DIR_NAME, Location, Source};
 pub use records::{MAX_RECORDS, RunId, StoredRecord, record_stem};
+pub use runs::{ActiveRun, MARKER_EXT, pid_alive};
 pub use store::{BUTTONS_DIR, GITIGNORE_LINES, InitReport, Notice, RootCheck, Store, check_root};

@@ -207,3 +207,11 @@ mod tests {
         assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
     }
 }
+
+/// The permission bits of `path` (for tests).
+#[cfg(test)]
+pub(crate) fn tests_mode(path: &Path) -> u32 {
+    fs::symlink_metadata(path)
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or(0)
+}

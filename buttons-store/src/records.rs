@@ -22,8 +22,8 @@ pub const MAX_RECORDS: usize = 100;
 const LOCK_FILE: &str = ".lock";
 /// Bytes of the record count kept in the lock file.
 const COUNT_WIDTH: usize = 21;
-const RECORD_EXT: &str = ".json";
-const PROGRESS_EXT: &str = ".jsonl";
+pub(crate) const RECORD_EXT: &str = ".json";
+pub(crate) const PROGRESS_EXT: &str = ".jsonl";
 /// Temporary files older than this were left by a writer that died.
 const STALE_TMP: Duration = Duration::from_secs(600);
 
@@ -55,8 +55,11 @@ pub fn record_stem(at: Timestamp) -> String {
 /// The id of one press: the stem its record (`pressed/<id>.json`) and its
 /// progress file (`pressed/<id>.jsonl`) share. Ids are unique (see
 /// [`record_stem`]) and sort by start time.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RunId(String);
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct RunId(pub(crate) String);
 
 impl RunId {
     /// A new, unique id for a press that started `at`.
@@ -88,21 +91,21 @@ impl std::fmt::Display for RunId {
 
 /// A path inside the data directory, whose path was checked to be UTF-8 when
 /// the store was opened (and whose components are valid names).
-fn utf8(path: PathBuf) -> Utf8PathBuf {
+pub(crate) fn utf8(path: PathBuf) -> Utf8PathBuf {
     Utf8PathBuf::from_path_buf(path).expect("paths inside the UTF-8 data directory are UTF-8")
 }
 
-fn is_record_name(name: &str) -> bool {
+pub(crate) fn is_record_name(name: &str) -> bool {
     !name.starts_with('.') && name.ends_with(RECORD_EXT)
 }
 
 impl Store {
-    fn pressed_dir(&self, name: &ButtonName) -> Utf8PathBuf {
+    pub(crate) fn pressed_dir(&self, name: &ButtonName) -> Utf8PathBuf {
         self.button_dir(name).join(PRESSED_DIR)
     }
 
     /// Makes sure `pressed/` exists as a private, real directory (never a link).
-    fn ensure_pressed(&self, name: &ButtonName) -> Result<PathBuf> {
+    pub(crate) fn ensure_pressed(&self, name: &ButtonName) -> Result<PathBuf> {
         if fs::symlink_metadata(self.button_dir(name)).is_err() {
             return Err(Error::NotFound {
                 name: name.to_string(),
@@ -274,8 +277,8 @@ fn write_count(lock: &File, dir: &Path, count: usize) -> Result<()> {
 }
 
 /// With the lock held: removes the oldest records beyond `keep` (and progress
-/// files beyond [`MAX_RECORDS`]) and temporary files left by writers that
-/// died, then stores the exact record count in the lock file.
+/// files beyond [`MAX_RECORDS`]), temporary files left by writers that
+/// died and active-run markers of presses that are gone, then stores the exact record count in the lock file.
 fn prune_locked(lock: &File, dir: &Path, keep: usize) -> Result<()> {
     let mut records = Vec::new();
     let mut progress = Vec::new();
@@ -299,6 +302,9 @@ fn prune_locked(lock: &File, dir: &Path, keep: usize) -> Result<()> {
             records.push(name);
         } else if !name.starts_with('.') && name.ends_with(PROGRESS_EXT) {
             progress.push(name);
+        } else if crate::runs::is_marker_name(&name) && !crate::runs::marker_is_live(&entry.path())
+        {
+            remove_if_present(&entry.path())?;
         }
     }
     let remaining = records.len().min(keep);
@@ -314,7 +320,7 @@ fn prune_locked(lock: &File, dir: &Path, keep: usize) -> Result<()> {
     write_count(lock, dir, remaining)
 }
 
-fn remove_if_present(path: &Path) -> Result<()> {
+pub(crate) fn remove_if_present(path: &Path) -> Result<()> {
     match fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),

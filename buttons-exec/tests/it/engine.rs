@@ -182,3 +182,28 @@ fn text_and_json_inputs_default_to_no_arguments() {
         ArgInput::Json(serde_json::Map::from_iter([("a".into(), json!("1"))]))
     );
 }
+
+#[test]
+fn a_press_keeps_an_active_run_marker_only_while_it_runs() {
+    let (_tmp, store) = store_with(
+        "marked",
+        "ls \"$(dirname \"$BUTTONS_PROGRESS_PATH\")\"",
+        &[],
+    );
+    let engine = Engine::new(store).base_env(path_env());
+    let ran = engine
+        .press_blocking(&PressRequest::new("marked"), PressOptions::default())
+        .unwrap();
+    assert_eq!(ran.result.status, Status::Ok, "{:?}", ran.result);
+    // The script saw its own marker.
+    assert!(
+        ran.result.stdout.contains(&format!("{}.running", ran.id)),
+        "{}",
+        ran.result.stdout
+    );
+    // Gone once the record is written.
+    let pressed = ran.record.unwrap();
+    let marker = pressed.with_file_name(format!("{}.running", ran.id));
+    assert!(!marker.exists());
+    assert!(engine.store().active_runs().unwrap().is_empty());
+}
