@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::private_fs::{self, FILE_MODE};
-use crate::records::{RECORD_EXT, RunId, remove_if_present, utf8};
+use crate::records::{RunId, remove_if_present, utf8};
 use crate::store::Store;
 
 /// The extension of active-run markers: `pressed/<id>.running`.
