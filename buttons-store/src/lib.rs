@@ -37,6 +37,7 @@ mod private_fs;
 mod records;
 mod runs;
 mod store;
+mod summary;
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
@@ -52,3 +53,4 @@ pub use location::{DATA_DIR_NAME, Location, Source};
 pub use records::{MAX_RECORDS, RunId, StoredRecord, record_stem};
 pub use runs::{ActiveRun, MARKER_EXT, pid_alive};
 pub use store::{BUTTONS_DIR, GITIGNORE_LINES, InitReport, Notice, RootCheck, Store, check_root};
+pub use summary::RecordSummary;

@@ -188,6 +188,21 @@ impl Store {
     /// button when `name` is `None`. Records that cannot be parsed are skipped;
     /// temporary files are never read.
     pub fn records(&self, name: Option<&ButtonName>, last: usize) -> Result<Vec<StoredRecord>> {
+        let mut out = Vec::new();
+        for file in self.record_files(name)? {
+            if out.len() >= last {
+                break;
+            }
+            if let Some(stored) = read_stored(file)? {
+                out.push(stored);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The record files of one button, or of every button, newest first
+    /// (names only: nothing is read).
+    pub(crate) fn record_files(&self, name: Option<&ButtonName>) -> Result<Vec<RecordFile>> {
         let names: Vec<ButtonName> = match name {
             Some(name) => {
                 if fs::symlink_metadata(self.button_dir(name)).is_err() {
@@ -197,13 +212,9 @@ impl Store {
                 }
                 vec![name.clone()]
             }
-            None => self
-                .list()?
-                .into_iter()
-                .filter_map(|l| ButtonName::new(&l.name).ok())
-                .collect(),
+            None => self.button_names()?,
         };
-        let mut files: Vec<(String, String, Utf8PathBuf)> = Vec::new();
+        let mut files: Vec<RecordFile> = Vec::new();
         for button in &names {
             let dir = self.pressed_dir(button);
             let entries = match fs::read_dir(&dir) {
@@ -216,31 +227,42 @@ impl Store {
                 if let Ok(file) = entry.file_name().into_string()
                     && is_record_name(&file)
                 {
-                    files.push((file, button.to_string(), utf8(entry.path())));
+                    let stem = file.strip_suffix(RECORD_EXT).unwrap_or(&file).to_owned();
+                    files.push(RecordFile {
+                        id: RunId(stem),
+                        button: button.to_string(),
+                        path: utf8(entry.path()),
+                    });
                 }
             }
         }
-        files.sort_unstable_by(|a, b| b.0.cmp(&a.0));
-        let mut out = Vec::new();
-        for (file, button, path) in files {
-            if out.len() >= last {
-                break;
-            }
-            let Some(bytes) = private_fs::read_optional(path.as_std_path())? else {
-                continue; // pruned meanwhile
-            };
-            if let Ok(record) = serde_json::from_slice::<RunRecord>(&bytes) {
-                let stem = file.strip_suffix(RECORD_EXT).unwrap_or(&file);
-                out.push(StoredRecord {
-                    button,
-                    id: RunId(stem.to_owned()),
-                    path,
-                    record,
-                });
-            }
-        }
-        Ok(out)
+        files.sort_unstable_by(|a, b| b.id.cmp(&a.id));
+        Ok(files)
     }
+}
+
+/// A record file found in a `pressed/` folder.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordFile {
+    pub(crate) id: RunId,
+    pub(crate) button: String,
+    pub(crate) path: Utf8PathBuf,
+}
+
+/// Reads and parses a whole record file; `None` when it was pruned meanwhile
+/// or cannot be parsed.
+pub(crate) fn read_stored(file: RecordFile) -> Result<Option<StoredRecord>> {
+    let Some(bytes) = private_fs::read_optional(file.path.as_std_path())? else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_slice::<RunRecord>(&bytes)
+        .ok()
+        .map(|record| StoredRecord {
+            button: file.button,
+            id: file.id,
+            path: file.path,
+            record,
+        }))
 }
 
 /// Opens `pressed/.lock` (never through a link) and holds it exclusively
