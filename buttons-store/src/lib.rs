@@ -33,6 +33,7 @@ mod batteries;
 mod buttons;
 mod error;
 mod location;
+mod overview;
 mod private_fs;
 mod records;
 mod runs;
@@ -50,6 +51,10 @@ pub use buttons::{
 };
 pub use error::{Error, Result};
 pub use location::{DATA_DIR_NAME, Location, Source};
+pub use overview::{
+    ActiveRunOverview, ButtonOverview, Counts, FailureOverview, Overview, OverviewOptions,
+    RunOverview,
+};
 pub use records::{MAX_RECORDS, RunId, StoredRecord, record_stem};
 pub use runs::{ActiveRun, MARKER_EXT, pid_alive};
 pub use store::{BUTTONS_DIR, GITIGNORE_LINES, InitReport, Notice, RootCheck, Store, check_root};

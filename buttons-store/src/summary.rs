@@ -55,7 +55,7 @@ impl RecordSummary {
         self.status != Status::Ok
     }
 
-    fn from_record(file: &RecordFile, r: &RunRecord) -> Self {
+    pub(crate) fn from_stored(file: &RecordFile, r: &RunRecord) -> Self {
         Self {
             button: file.button.clone(),
             id: file.id.clone(),
@@ -177,7 +177,7 @@ fn read_summary(file: &RecordFile) -> Result<Option<RecordSummary>> {
     let Some(head) = parse_head(&prefix) else {
         // Another field order, or a record too short to have output: parse it all.
         return Ok(read_stored(file.clone())?
-            .map(|stored| RecordSummary::from_record(file, &stored.record)));
+            .map(|stored| RecordSummary::from_stored(file, &stored.record)));
     };
     let len = f.metadata().map_err(Error::io("read", path))?.len();
     let start = len.saturating_sub(TAIL_BYTES);
@@ -318,7 +318,7 @@ mod tests {
         assert_eq!(full.len(), light.len());
         for (f, l) in full.iter().zip(&light) {
             assert_eq!(
-                RecordSummary::from_record(
+                RecordSummary::from_stored(
                     &RecordFile {
                         id: f.id.clone(),
                         button: f.button.clone(),
