@@ -32,6 +32,7 @@
 mod batteries;
 mod buttons;
 mod error;
+mod follow;
 mod location;
 mod overview;
 mod private_fs;
@@ -50,6 +51,7 @@ pub use buttons::{
     SPEC_FILE,
 };
 pub use error::{Error, Result};
+pub use follow::{ProgressTail, RecordWatch, TailTarget};
 pub use location::{DATA_DIR_NAME, Location, Source};
 pub use overview::{
     ActiveRunOverview, ButtonOverview, Counts, FailureOverview, Overview, OverviewOptions,
