@@ -2,8 +2,10 @@
 //!
 //! This crate owns where the data directory is ([`Location`]), its set-up
 //! ([`Store::init`]), button folders (create, list, load, save, delete),
-//! batteries (local over global) and run records (atomic, unique,
-//! time-sortable, pruned to [`MAX_RECORDS`]). It keeps the directory private:
+//! batteries (local over global), run records (atomic, unique,
+//! time-sortable, pruned to [`MAX_RECORDS`]), light summaries of them read
+//! from a bounded head ([`Store::summaries`], [`Store::overview`]) and the
+//! markers of presses under way ([`Store::active_runs`]). It keeps the directory private:
 //! every directory 0700 and every file 0600 (code 0700) whatever the umask,
 //! a pre-existing data directory tightened or refused, and no write through a
 //! symbolic link. It runs nothing (that is `buttons-exec`) and prints nothing
