@@ -18,8 +18,9 @@ pub(crate) struct Cli {
     #[arg(long, global = true)]
     pub(crate) json: bool,
 
+    /// No command: the summary (`buttons summary`).
     #[command(subcommand)]
-    pub(crate) command: Command,
+    pub(crate) command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,6 +36,15 @@ pub(crate) enum Command {
     Press(PressArgs),
     /// Show recent presses, newest first.
     History(HistoryArgs),
+    /// The overview an agent reads first: buttons, their last runs, presses
+    /// under way, recent failures (also `buttons` with no command).
+    Summary(SummaryArgs),
+    /// Show run records: the newest failures, or one button's runs (`-f` follows).
+    Logs(LogsArgs),
+    /// Print a press's progress file (JSON lines): the running one, else the newest.
+    Tail(TailArgs),
+    /// An interactive board of the buttons (not built yet; needs a terminal).
+    Board,
     /// Delete a button and its run records.
     #[command(visible_alias = "rm")]
     Delete(DeleteArgs),
@@ -129,6 +139,49 @@ pub(crate) struct HistoryArgs {
     /// How many to show.
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub(crate) last: usize,
+    /// Leave out stdout and stderr.
+    #[arg(long)]
+    pub(crate) no_output: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SummaryArgs {
+    /// Parse every record in full and search all of them for failures (slower).
+    #[arg(long)]
+    pub(crate) deep: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogsArgs {
+    /// Only this button's runs (all of them, not only failures).
+    pub(crate) name: Option<String>,
+    /// Only failed runs (implied without NAME).
+    #[arg(long)]
+    pub(crate) failed: bool,
+    /// How many to show.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub(crate) limit: usize,
+    /// Keep printing new runs as they are recorded (one JSON line each when
+    /// piped) until interrupted.
+    #[arg(short = 'f', long)]
+    pub(crate) follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TailArgs {
+    /// A button (its running press, else its newest) or a progress file path.
+    pub(crate) target: String,
+    /// Keep printing new lines until that press ends.
+    #[arg(short = 'f', long)]
+    pub(crate) follow: bool,
+}
+
+/// `buttons NAME logs …`, parsed on its own.
+#[derive(Debug, Parser)]
+#[command(name = "buttons NAME logs")]
+pub(crate) struct NameLogs {
+    #[command(flatten)]
+    pub(crate) args: LogsArgs,
 }
 
 #[derive(Debug, Args)]

@@ -18,14 +18,17 @@ fn main() -> ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     match cli::Cli::try_parse_from(&argv) {
         Ok(cli) => {
-            if let cli::Command::Mcp(cli::McpArgs { command: None }) = cli.command {
+            let command = cli
+                .command
+                .unwrap_or(cli::Command::Summary(cli::SummaryArgs { deep: false }));
+            if let cli::Command::Mcp(cli::McpArgs { command: None }) = command {
                 // stdout belongs to the protocol: no envelope, no human text.
                 return commands::mcp::serve(Output::detect(true));
             }
             let json = cli.json
-                || matches!(&cli.command, cli::Command::Show(words) if words.iter().any(|w| w == "--json"));
+                || matches!(&command, cli::Command::Show(words) if words.iter().any(|w| w == "--json"));
             let out = Output::detect(json);
-            out.finish(commands::run(cli.command, out))
+            out.finish(commands::run(command, out))
         }
         Err(err) => {
             let out = Output::detect(argv.iter().any(|a| a == "--json"));

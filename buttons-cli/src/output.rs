@@ -18,6 +18,8 @@ pub(crate) struct Reply {
     pub(crate) stderr: String,
     /// A command that produced output and still failed (a failed press).
     pub(crate) failure: Option<CliError>,
+    /// Everything was already written line by line (`-f`): print nothing more.
+    pub(crate) streamed: bool,
 }
 
 impl Reply {
@@ -27,6 +29,15 @@ impl Reply {
             stdout: String::new(),
             stderr: String::new(),
             failure: None,
+            streamed: false,
+        }
+    }
+
+    /// The reply of a command that wrote its output as it went.
+    pub(crate) fn streamed() -> Self {
+        Self {
+            streamed: true,
+            ..Self::new(serde_json::Value::Null)
         }
     }
 
@@ -109,7 +120,21 @@ impl Output {
         }
     }
 
+    /// Writes one line to stdout at once (a followed stream: a JSON line
+    /// when piped). A closed pipe is an `Err` of kind `BrokenPipe`.
+    pub(crate) fn line(self, text: &str) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        if !text.ends_with('\n') {
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    }
+
     fn write_reply(self, reply: &Reply) -> io::Result<()> {
+        if reply.streamed {
+            return Ok(());
+        }
         if self.json {
             if let Some(err) = &reply.failure {
                 return self.write_failure(err, Some(&reply.data));

@@ -292,9 +292,11 @@ impl Engine {
     /// Presses a button already loaded and validated (a front end that
     /// looked the button up itself loads it once): merges the batteries,
     /// resolves the timeout ([`PressOptions::timeout`], else the button's),
-    /// creates the progress file `pressed/<id>.jsonl`, runs the press with
-    /// [`Engine::base_env`], and writes the record `pressed/<id>.json`
-    /// naming the progress file.
+    /// creates the progress file `pressed/<id>.jsonl` and the active-run
+    /// marker `pressed/<id>.running` (see [`Store::active_runs`]), runs the
+    /// press with [`Engine::base_env`], writes the record `pressed/<id>.json`
+    /// naming the progress file, and removes the marker (also when the press
+    /// fails early).
     ///
     /// # Security
     ///
@@ -312,6 +314,8 @@ impl Engine {
         let started_at = Timestamp::now();
         let id = RunId::new(started_at);
         let progress = self.store.create_progress_file(name, &id)?;
+        // Removed once the record is written, and on every early return.
+        let marker = RunningMarker::new(&self.store, name, &id, started_at)?;
         let mut ctx = PressContext::new(&loaded.button, loaded.dir.as_std_path(), args, &batteries);
         ctx.base_env.clone_from(&self.base_env);
         ctx.progress_path = Some(progress.clone().into_std_path_buf());
@@ -333,6 +337,7 @@ impl Engine {
             .store
             .write_run_record(name, &id, &record)
             .map_err(Error::from);
+        drop(marker);
         let hint = failure_hint(&result, http_hint);
         Ok(Ran {
             id,
@@ -340,6 +345,38 @@ impl Engine {
             record,
             hint,
         })
+    }
+}
+
+/// The active-run marker of a press (`pressed/<id>.running`), removed when
+/// dropped: after the record is written, or when the press returns early.
+struct RunningMarker<'a> {
+    store: &'a Store,
+    name: &'a ButtonName,
+    id: &'a RunId,
+}
+
+impl<'a> RunningMarker<'a> {
+    fn new(
+        store: &'a Store,
+        name: &'a ButtonName,
+        id: &'a RunId,
+        started_at: Timestamp,
+    ) -> Result<Self, Error> {
+        if let Err(e) = store.mark_running(name, id, started_at) {
+            // Nothing ran: leave no empty progress file behind either.
+            let _ = store.remove_progress_file(name, id);
+            return Err(e.into());
+        }
+        Ok(Self { store, name, id })
+    }
+}
+
+impl Drop for RunningMarker<'_> {
+    fn drop(&mut self) {
+        // A marker left behind is harmless: its process is gone, so it is
+        // never listed, and pruning removes it.
+        let _ = self.store.clear_running(self.name, self.id);
     }
 }
 

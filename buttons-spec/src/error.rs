@@ -26,6 +26,8 @@ pub enum ErrorCode {
     PromptError,
     /// Anything else: an I/O failure or a broken invariant.
     InternalError,
+    /// The command does not apply here, e.g. an interactive view without a terminal.
+    NotApplicable,
 }
 
 impl ErrorCode {
@@ -40,6 +42,7 @@ impl ErrorCode {
             Self::RuntimeMissing => "RUNTIME_MISSING",
             Self::PromptError => "PROMPT_ERROR",
             Self::InternalError => "INTERNAL_ERROR",
+            Self::NotApplicable => "NOT_APPLICABLE",
         }
     }
 }

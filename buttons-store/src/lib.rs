@@ -2,11 +2,14 @@
 //!
 //! This crate owns where the data directory is ([`Location`]), its set-up
 //! ([`Store::init`]), button folders (create, list, load, save, delete),
-//! batteries (local over global, one file with `BUTTONS_HOME` set) and run
-//! records (atomic, unique, time-sortable, pruned to [`MAX_RECORDS`]). It
-//! keeps the directory private: every directory 0700 and every file 0600
-//! (code 0700) whatever the umask, a pre-existing data directory tightened or
-//! refused, and no write through a symbolic link. It runs nothing (that is `buttons-exec`) and prints nothing
+//! batteries (local over global, one file with `BUTTONS_HOME` set), run
+//! records (atomic, unique, time-sortable, pruned to [`MAX_RECORDS`]), light
+//! summaries of them read from a bounded head ([`Store::summaries`],
+//! [`Store::overview`]) and the markers of presses under way
+//! ([`Store::active_runs`]). It keeps the directory private: every directory
+//! 0700 and every file 0600 (code 0700) whatever the umask, a pre-existing
+//! data directory tightened or refused, and no write through a symbolic link.
+//! It runs nothing (that is `buttons-exec`) and prints nothing
 //! (that is the `buttons` CLI).
 //!
 //! # Example
@@ -32,10 +35,14 @@
 mod batteries;
 mod buttons;
 mod error;
+mod follow;
 mod location;
+mod overview;
 mod private_fs;
 mod records;
+mod runs;
 mod store;
+mod summary;
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
@@ -47,6 +54,13 @@ pub use buttons::{
     SPEC_FILE,
 };
 pub use error::{Error, Result};
+pub use follow::{ProgressTail, RecordWatch, TailTarget};
 pub use location::{DATA_DIR_NAME, Location, Source};
+pub use overview::{
+    ActiveRunOverview, ButtonOverview, Counts, FailureOverview, Overview, OverviewOptions,
+    RunOverview,
+};
 pub use records::{MAX_RECORDS, RunId, StoredRecord, record_stem};
+pub use runs::{ActiveRun, MARKER_EXT, pid_alive};
 pub use store::{BUTTONS_DIR, GITIGNORE_LINES, InitReport, Notice, RootCheck, Store, check_root};
+pub use summary::RecordSummary;

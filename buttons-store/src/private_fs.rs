@@ -172,6 +172,14 @@ pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     }
 }
 
+/// The permission bits of `path` (for tests).
+#[cfg(test)]
+pub(crate) fn tests_mode(path: &Path) -> u32 {
+    fs::symlink_metadata(path)
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::symlink;

@@ -22,8 +22,8 @@ pub const MAX_RECORDS: usize = 100;
 const LOCK_FILE: &str = ".lock";
 /// Bytes of the record count kept in the lock file.
 const COUNT_WIDTH: usize = 21;
-const RECORD_EXT: &str = ".json";
-const PROGRESS_EXT: &str = ".jsonl";
+pub(crate) const RECORD_EXT: &str = ".json";
+pub(crate) const PROGRESS_EXT: &str = ".jsonl";
 /// Temporary files older than this were left by a writer that died.
 const STALE_TMP: Duration = Duration::from_secs(600);
 
@@ -55,8 +55,11 @@ pub fn record_stem(at: Timestamp) -> String {
 /// The id of one press: the stem its record (`pressed/<id>.json`) and its
 /// progress file (`pressed/<id>.jsonl`) share. Ids are unique (see
 /// [`record_stem`]) and sort by start time.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RunId(String);
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct RunId(pub(crate) String);
 
 impl RunId {
     /// A new, unique id for a press that started `at`.
@@ -88,21 +91,21 @@ impl std::fmt::Display for RunId {
 
 /// A path inside the data directory, whose path was checked to be UTF-8 when
 /// the store was opened (and whose components are valid names).
-fn utf8(path: PathBuf) -> Utf8PathBuf {
+pub(crate) fn utf8(path: PathBuf) -> Utf8PathBuf {
     Utf8PathBuf::from_path_buf(path).expect("paths inside the UTF-8 data directory are UTF-8")
 }
 
-fn is_record_name(name: &str) -> bool {
+pub(crate) fn is_record_name(name: &str) -> bool {
     !name.starts_with('.') && name.ends_with(RECORD_EXT)
 }
 
 impl Store {
-    fn pressed_dir(&self, name: &ButtonName) -> Utf8PathBuf {
+    pub(crate) fn pressed_dir(&self, name: &ButtonName) -> Utf8PathBuf {
         self.button_dir(name).join(PRESSED_DIR)
     }
 
     /// Makes sure `pressed/` exists as a private, real directory (never a link).
-    fn ensure_pressed(&self, name: &ButtonName) -> Result<PathBuf> {
+    pub(crate) fn ensure_pressed(&self, name: &ButtonName) -> Result<PathBuf> {
         if fs::symlink_metadata(self.button_dir(name)).is_err() {
             return Err(Error::NotFound {
                 name: name.to_string(),
@@ -185,6 +188,21 @@ impl Store {
     /// button when `name` is `None`. Records that cannot be parsed are skipped;
     /// temporary files are never read.
     pub fn records(&self, name: Option<&ButtonName>, last: usize) -> Result<Vec<StoredRecord>> {
+        let mut out = Vec::new();
+        for file in self.record_files(name)? {
+            if out.len() >= last {
+                break;
+            }
+            if let Some(stored) = read_stored(file)? {
+                out.push(stored);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The record files of one button, or of every button, newest first
+    /// (names only: nothing is read).
+    pub(crate) fn record_files(&self, name: Option<&ButtonName>) -> Result<Vec<RecordFile>> {
         let names: Vec<ButtonName> = match name {
             Some(name) => {
                 if fs::symlink_metadata(self.button_dir(name)).is_err() {
@@ -194,13 +212,9 @@ impl Store {
                 }
                 vec![name.clone()]
             }
-            None => self
-                .list()?
-                .into_iter()
-                .filter_map(|l| ButtonName::new(&l.name).ok())
-                .collect(),
+            None => self.button_names()?,
         };
-        let mut files: Vec<(String, String, Utf8PathBuf)> = Vec::new();
+        let mut files: Vec<RecordFile> = Vec::new();
         for button in &names {
             let dir = self.pressed_dir(button);
             let entries = match fs::read_dir(&dir) {
@@ -213,31 +227,42 @@ impl Store {
                 if let Ok(file) = entry.file_name().into_string()
                     && is_record_name(&file)
                 {
-                    files.push((file, button.to_string(), utf8(entry.path())));
+                    let stem = file.strip_suffix(RECORD_EXT).unwrap_or(&file).to_owned();
+                    files.push(RecordFile {
+                        id: RunId(stem),
+                        button: button.to_string(),
+                        path: utf8(entry.path()),
+                    });
                 }
             }
         }
-        files.sort_unstable_by(|a, b| b.0.cmp(&a.0));
-        let mut out = Vec::new();
-        for (file, button, path) in files {
-            if out.len() >= last {
-                break;
-            }
-            let Some(bytes) = private_fs::read_optional(path.as_std_path())? else {
-                continue; // pruned meanwhile
-            };
-            if let Ok(record) = serde_json::from_slice::<RunRecord>(&bytes) {
-                let stem = file.strip_suffix(RECORD_EXT).unwrap_or(&file);
-                out.push(StoredRecord {
-                    button,
-                    id: RunId(stem.to_owned()),
-                    path,
-                    record,
-                });
-            }
-        }
-        Ok(out)
+        files.sort_unstable_by(|a, b| b.id.cmp(&a.id));
+        Ok(files)
     }
+}
+
+/// A record file found in a `pressed/` folder.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordFile {
+    pub(crate) id: RunId,
+    pub(crate) button: String,
+    pub(crate) path: Utf8PathBuf,
+}
+
+/// Reads and parses a whole record file; `None` when it was pruned meanwhile
+/// or cannot be parsed.
+pub(crate) fn read_stored(file: RecordFile) -> Result<Option<StoredRecord>> {
+    let Some(bytes) = private_fs::read_optional(file.path.as_std_path())? else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_slice::<RunRecord>(&bytes)
+        .ok()
+        .map(|record| StoredRecord {
+            button: file.button,
+            id: file.id,
+            path: file.path,
+            record,
+        }))
 }
 
 /// Opens `pressed/.lock` (never through a link) and holds it exclusively
@@ -274,8 +299,8 @@ fn write_count(lock: &File, dir: &Path, count: usize) -> Result<()> {
 }
 
 /// With the lock held: removes the oldest records beyond `keep` (and progress
-/// files beyond [`MAX_RECORDS`]) and temporary files left by writers that
-/// died, then stores the exact record count in the lock file.
+/// files beyond [`MAX_RECORDS`]), temporary files left by writers that
+/// died and active-run markers of presses that are gone, then stores the exact record count in the lock file.
 fn prune_locked(lock: &File, dir: &Path, keep: usize) -> Result<()> {
     let mut records = Vec::new();
     let mut progress = Vec::new();
@@ -299,6 +324,9 @@ fn prune_locked(lock: &File, dir: &Path, keep: usize) -> Result<()> {
             records.push(name);
         } else if !name.starts_with('.') && name.ends_with(PROGRESS_EXT) {
             progress.push(name);
+        } else if crate::runs::is_marker_name(&name) && !crate::runs::marker_is_live(&entry.path())
+        {
+            remove_if_present(&entry.path())?;
         }
     }
     let remaining = records.len().min(keep);
@@ -314,7 +342,7 @@ fn prune_locked(lock: &File, dir: &Path, keep: usize) -> Result<()> {
     write_count(lock, dir, remaining)
 }
 
-fn remove_if_present(path: &Path) -> Result<()> {
+pub(crate) fn remove_if_present(path: &Path) -> Result<()> {
     match fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),

@@ -1,4 +1,4 @@
-//! `buttons history [NAME] [--last N]`.
+//! `buttons history [NAME] [--last N] [--no-output]`.
 
 use serde_json::json;
 
@@ -23,6 +23,10 @@ pub(crate) fn run(args: HistoryArgs, out: Output) -> CliResult<Reply> {
         ]);
         let mut value = serde_json::to_value(r).expect("a RunRecord always serializes");
         if let Some(map) = value.as_object_mut() {
+            if args.no_output {
+                map.shift_remove("stdout");
+                map.shift_remove("stderr");
+            }
             map.insert("path".into(), json!(stored.path));
         }
         data.push(value);

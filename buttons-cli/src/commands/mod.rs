@@ -2,15 +2,19 @@
 //! returns a [`Reply`].
 
 mod batteries;
+mod board;
 mod completions;
 mod create;
 mod delete;
 mod history;
 mod init;
 mod list;
+mod logs;
 pub(crate) mod mcp;
 mod press;
 mod show;
+mod summary;
+mod tail;
 mod version;
 
 use buttons_spec::ButtonName;
@@ -28,6 +32,10 @@ pub(crate) fn run(command: Command, out: Output) -> CliResult<Reply> {
         Command::List => list::run(out),
         Command::Press(args) => press::run(args, out),
         Command::History(args) => history::run(args, out),
+        Command::Summary(args) => summary::run(args, out),
+        Command::Logs(args) => logs::run(args, out),
+        Command::Tail(args) => tail::run(args, out),
+        Command::Board => board::run(out),
         Command::Delete(args) => delete::run(args, out),
         Command::Batteries(cmd) => batteries::run(cmd, out),
         Command::Version => Ok(version::run()),
@@ -36,6 +44,9 @@ pub(crate) fn run(command: Command, out: Output) -> CliResult<Reply> {
             None => unreachable!("main serves `buttons mcp` before rendering any reply"),
         },
         Command::Completions { shell } => completions::run(shell),
+        Command::Show(words) if words.get(1).is_some_and(|w| w == "logs") => {
+            logs::run_for_name(&words, out)
+        }
         Command::Show(words) => show::run(&words, out),
     }
 }

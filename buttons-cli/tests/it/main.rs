@@ -8,6 +8,7 @@ mod examples;
 mod history;
 mod http;
 mod mcp;
+mod orientation;
 mod press;
 mod tty;
 

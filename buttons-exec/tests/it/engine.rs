@@ -221,3 +221,28 @@ fn private_networks_need_the_press_option() {
     assert_eq!(sent.stdout, "ok");
     server.join().unwrap();
 }
+
+#[test]
+fn a_press_keeps_an_active_run_marker_only_while_it_runs() {
+    let (_tmp, store) = store_with(
+        "marked",
+        "ls \"$(dirname \"$BUTTONS_PROGRESS_PATH\")\"",
+        &[],
+    );
+    let engine = Engine::new(store).base_env(path_env());
+    let ran = engine
+        .press_blocking(&PressRequest::new("marked"), PressOptions::default())
+        .unwrap();
+    assert_eq!(ran.result.status, Status::Ok, "{:?}", ran.result);
+    // The script saw its own marker.
+    assert!(
+        ran.result.stdout.contains(&format!("{}.running", ran.id)),
+        "{}",
+        ran.result.stdout
+    );
+    // Gone once the record is written.
+    let pressed = ran.record.unwrap();
+    let marker = pressed.with_file_name(format!("{}.running", ran.id));
+    assert!(!marker.exists());
+    assert!(engine.store().active_runs().unwrap().is_empty());
+}
