@@ -462,3 +462,16 @@ fn interrupt_kills_the_group_and_records_the_run(signal: &str) {
     let stderr = records[0]["stderr"].as_str().unwrap();
     assert!(stderr.contains("interrupted"), "SIG{signal}: {stderr}");
 }
+
+/// Issue 19: a script is started by its absolute path, as the Go tool does
+/// (`$0` is `/…/buttons/NAME/main.sh`).
+#[test]
+fn the_script_gets_its_absolute_path_as_dollar_zero() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "whoami", "--code", "printf %s \"$0\""]);
+    let data = sb.ok(&["press", "whoami"]);
+    let expected = fs::canonicalize(sb.data())
+        .unwrap()
+        .join("buttons/whoami/main.sh");
+    assert_eq!(data["stdout"], expected.to_str().unwrap());
+}
