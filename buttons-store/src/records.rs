@@ -104,6 +104,25 @@ impl Store {
         self.button_dir(name).join(PRESSED_DIR)
     }
 
+    /// The UTF-8-named entries of a button's `pressed/` with their paths
+    /// (none when the folder does not exist).
+    pub(crate) fn pressed_files(&self, name: &ButtonName) -> Result<Vec<(String, PathBuf)>> {
+        let dir = self.pressed_dir(name);
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("read", &dir)(e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(Error::io("read", &dir))?;
+            if let Ok(file) = entry.file_name().into_string() {
+                out.push((file, entry.path()));
+            }
+        }
+        Ok(out)
+    }
+
     /// Makes sure `pressed/` exists as a private, real directory (never a link).
     pub(crate) fn ensure_pressed(&self, name: &ButtonName) -> Result<PathBuf> {
         if fs::symlink_metadata(self.button_dir(name)).is_err() {
@@ -216,22 +235,13 @@ impl Store {
         };
         let mut files: Vec<RecordFile> = Vec::new();
         for button in &names {
-            let dir = self.pressed_dir(button);
-            let entries = match fs::read_dir(&dir) {
-                Ok(entries) => entries,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(Error::io("read", &dir)(e)),
-            };
-            for entry in entries {
-                let entry = entry.map_err(Error::io("read", &dir))?;
-                if let Ok(file) = entry.file_name().into_string()
-                    && is_record_name(&file)
-                {
+            for (file, path) in self.pressed_files(button)? {
+                if is_record_name(&file) {
                     let stem = file.strip_suffix(RECORD_EXT).unwrap_or(&file).to_owned();
                     files.push(RecordFile {
                         id: RunId(stem),
                         button: button.to_string(),
-                        path: utf8(entry.path()),
+                        path: utf8(path),
                     });
                 }
             }

@@ -117,21 +117,10 @@ impl Store {
     pub fn active_runs(&self) -> Result<Vec<ActiveRun>> {
         let mut out = Vec::new();
         for button in self.button_names()? {
-            let dir = self.pressed_dir(&button);
-            let entries = match fs::read_dir(&dir) {
-                Ok(entries) => entries,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(Error::io("read", &dir)(e)),
-            };
-            for entry in entries {
-                let entry = entry.map_err(Error::io("read", &dir))?;
-                let Ok(file) = entry.file_name().into_string() else {
-                    continue;
-                };
+            for (file, path) in self.pressed_files(&button)? {
                 if !is_marker_name(&file) {
                     continue;
                 }
-                let path = entry.path();
                 if let Some(run) = read_marker(&path)
                     && run.button == button.as_str()
                     && file.strip_suffix(MARKER_EXT) == Some(run.id.as_str())
