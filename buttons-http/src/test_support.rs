@@ -272,12 +272,16 @@ fn serve(stream: &TcpStream, shared: &Shared, respond: &Responder) -> io::Result
     Ok(())
 }
 
-/// Reads one request; `None` when the connection ends before a request line.
+/// Reads one request; `None` when the connection ends before a request line,
+/// or when its first byte cannot start one (a TLS handshake, say: an
+/// `https://` request to this plain-text server then fails at once).
 fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Recorded>> {
-    let mut raw = Vec::new();
-    if reader.read_until(b'\n', &mut raw)? == 0 {
-        return Ok(None);
+    match reader.fill_buf()?.first() {
+        Some(byte) if byte.is_ascii_alphabetic() => {}
+        _ => return Ok(None),
     }
+    let mut raw = Vec::new();
+    reader.read_until(b'\n', &mut raw)?;
     let request_line = String::from_utf8_lossy(&raw).trim_end().to_owned();
     let mut headers = Vec::new();
     loop {

@@ -77,6 +77,25 @@ fn connections_are_counted_even_without_a_request() {
 }
 
 #[test]
+fn a_tls_handshake_is_closed_at_once() {
+    let server = Server::fixed("127.0.0.1", 200, &[], b"plain");
+    // The first bytes of a TLS ClientHello record.
+    // The client keeps its side open, as a TLS client waits for the ServerHello.
+    let mut stream = TcpStream::connect(server.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    stream.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00]).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    assert!(answer.is_empty(), "{answer:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(server.requests().is_empty());
+    assert_eq!(server.connections(), 1);
+}
+
+#[test]
 fn a_silent_server_records_and_says_nothing_until_the_client_leaves() {
     let server = Server::silent("127.0.0.1");
     let mut stream = TcpStream::connect(server.addr()).unwrap();
