@@ -112,6 +112,9 @@ pub enum Reply {
     /// Write these bytes, then close the connection.
     Send(Vec<u8>),
     /// Write these bytes, then read the next request on the same connection.
+    ///
+    /// The bytes should not say `Connection: close`, as [`response`] does,
+    /// or the client will not send another request on this connection.
     KeepOpen(Vec<u8>),
     /// Write these bytes, then hold the connection open without another
     /// word until the client closes it (for a body that never ends).
