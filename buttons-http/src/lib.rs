@@ -34,6 +34,8 @@ mod guard;
 mod policy;
 mod press;
 mod resolve;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod tls;
 
 #[doc = include_str!("../README.md")]

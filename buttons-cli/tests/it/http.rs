@@ -2,156 +2,10 @@
 //! against loopback servers these tests start, which record the raw request.
 //! Nothing here contacts an address outside 127.0.0.0/8.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
+use buttons_http::test_support::{Reply, Server, Tripwire, response};
 use serde_json::{Value, json};
 
 use crate::{Run, Sandbox};
-
-/// One request as read off the wire.
-#[derive(Debug, Clone)]
-struct Recorded {
-    request_line: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Recorded {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-#[derive(Clone)]
-enum Answer {
-    /// Write these bytes and close.
-    Send(Vec<u8>),
-    /// Say nothing for 20 s.
-    Stall,
-}
-
-/// A loopback HTTP/1.1 server recording every request.
-struct Server {
-    addr: SocketAddr,
-    requests: Arc<Mutex<Vec<Recorded>>>,
-}
-
-impl Server {
-    fn start(ip: &str, answer: impl Fn(&Recorded) -> Answer + Send + Sync + 'static) -> Self {
-        assert!(ip.starts_with("127."), "tests stay on loopback");
-        let listener = TcpListener::bind((ip, 0)).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let recorded = Arc::clone(&requests);
-        let answer = Arc::new(answer);
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let recorded = Arc::clone(&recorded);
-                let answer = Arc::clone(&answer);
-                std::thread::spawn(move || {
-                    if let Ok(request) = read_request(&stream) {
-                        recorded.lock().unwrap().push(request.clone());
-                        match answer(&request) {
-                            Answer::Send(bytes) => {
-                                let _ = (&stream).write_all(&bytes);
-                            }
-                            Answer::Stall => std::thread::sleep(Duration::from_secs(20)),
-                        }
-                    }
-                });
-            }
-        });
-        Self { addr, requests }
-    }
-
-    fn fixed(status: u16, body: &[u8]) -> Self {
-        let bytes = response(status, &[], body);
-        Self::start("127.0.0.1", move |_| Answer::Send(bytes.clone()))
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn requests(&self) -> Vec<Recorded> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-fn read_request(stream: &TcpStream) -> io::Result<Recorded> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':').unwrap_or((line, ""));
-        headers.push((name.to_owned(), value.trim_start().to_owned()));
-    }
-    let length = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .map_or(0, |(_, v)| v.trim().parse().unwrap());
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    Ok(Recorded {
-        request_line: request_line.trim_end().to_owned(),
-        headers,
-        body,
-    })
-}
-
-fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut out = format!("HTTP/1.1 {status} Status\r\n").into_bytes();
-    for (name, value) in headers {
-        out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "Content-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .as_bytes(),
-    );
-    out.extend_from_slice(body);
-    out
-}
-
-/// A listener nothing may connect to: a connection would wait in its
-/// accept queue, so `assert_untouched` after the press proves none came.
-struct Tripwire {
-    listener: TcpListener,
-    addr: SocketAddr,
-}
-
-impl Tripwire {
-    fn bind(ip: &str) -> Self {
-        assert!(ip.starts_with("127."), "tests stay on loopback");
-        let listener = TcpListener::bind((ip, 0)).unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        Self { listener, addr }
-    }
-
-    fn assert_untouched(&self) {
-        match self.listener.accept() {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            other => panic!("something reached the tripwire: {other:?}"),
-        }
-    }
-}
 
 /// Runs the binary with extra environment variables and parses its envelope.
 fn run_env(sb: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -190,7 +44,7 @@ fn assert_names_opt_ins(message: &str) {
 #[test]
 fn path_query_fragment_json_and_headers_arrive_as_rendered() {
     let sb = Sandbox::new();
-    let server = Server::fixed(200, b"created\n");
+    let server = Server::fixed("127.0.0.1", 200, &[], b"created\n");
     sb.ok(&[
         "create",
         "api",
@@ -253,7 +107,7 @@ fn path_query_fragment_json_and_headers_arrive_as_rendered() {
 #[test]
 fn form_bodies_and_fragments_are_encoded() {
     let sb = Sandbox::new();
-    let server = Server::fixed(200, b"");
+    let server = Server::fixed("127.0.0.1", 200, &[], b"");
     let url = server.url("/p/{{v}}?x=1#frag-{{v}}");
     sb.ok(&[
         "create",
@@ -273,7 +127,7 @@ fn form_bodies_and_fragments_are_encoded() {
     let dry = sb.ok(&["press", "form", "--arg", "v=a b&role=admin#x", "--dry-run"]);
     let rendered = format!(
         "http://{}/p/a%20b%26role%3Dadmin%23x?x=1#frag-a%20b%26role%3Dadmin%23x",
-        server.addr
+        server.addr()
     );
     assert_eq!(dry["url"], rendered);
     sb.ok(&["press", "form", "--arg", "v=a b&role=admin#x"]);
@@ -291,7 +145,7 @@ fn form_bodies_and_fragments_are_encoded() {
 fn loopback_is_blocked_by_default_and_nothing_is_sent() {
     let sb = Sandbox::new();
     let wire = Tripwire::bind("127.0.0.1");
-    let url = format!("http://{}/admin", wire.addr);
+    let url = format!("http://{}/admin", wire.addr());
     sb.ok(&["create", "local", "--url", &url]);
     let error = sb.err(&["press", "local"], "VALIDATION_ERROR");
     let message = error["message"].as_str().unwrap();
@@ -309,7 +163,7 @@ fn loopback_is_blocked_by_default_and_nothing_is_sent() {
 #[test]
 fn loopback_is_allowed_by_the_create_flag_or_the_press_env() {
     let sb = Sandbox::new();
-    let server = Server::fixed(200, b"hi");
+    let server = Server::fixed("127.0.0.1", 200, &[], b"hi");
     sb.ok(&["create", "env", "--url", &server.url("/env")]);
     let run = run_env(
         &sb,
@@ -340,7 +194,7 @@ fn loopback_is_allowed_by_the_create_flag_or_the_press_env() {
 fn localhost_is_refused_when_it_resolves() {
     let sb = Sandbox::new();
     let wire = Tripwire::bind("127.0.0.1");
-    let url = format!("http://localhost:{}/", wire.addr.port());
+    let url = format!("http://localhost:{}/", wire.addr().port());
     sb.ok(&["create", "lh", "--url", &url]);
     let error = sb.err(&["press", "lh"], "SCRIPT_ERROR");
     let message = error["message"].as_str().unwrap();
@@ -353,7 +207,7 @@ fn localhost_is_refused_when_it_resolves() {
 #[test]
 fn a_server_error_is_a_script_error_keeping_the_status() {
     let sb = Sandbox::new();
-    let server = Server::fixed(500, b"internal oops");
+    let server = Server::fixed("127.0.0.1", 500, &[], b"internal oops");
     sb.ok(&[
         "create",
         "five",
@@ -376,7 +230,7 @@ fn a_server_error_is_a_script_error_keeping_the_status() {
 #[test]
 fn the_response_cap_truncates_and_says_so() {
     let sb = Sandbox::new();
-    let server = Server::fixed(200, &[b'z'; 5000]);
+    let server = Server::fixed("127.0.0.1", 200, &[], &[b'z'; 5000]);
     sb.ok(&[
         "create",
         "big",
@@ -402,7 +256,7 @@ fn the_response_cap_truncates_and_says_so() {
 #[test]
 fn a_silent_server_times_out() {
     let sb = Sandbox::new();
-    let server = Server::start("127.0.0.1", |_| Answer::Stall);
+    let server = Server::silent("127.0.0.1");
     sb.ok(&[
         "create",
         "slow",
@@ -441,11 +295,11 @@ fn a_placeholder_in_the_host_is_refused_at_create() {
 #[test]
 fn a_redirect_to_another_host_is_refused_naming_the_location() {
     let sb = Sandbox::new();
-    let other = Server::start("127.0.0.2", |_| Answer::Send(response(200, &[], b"x")));
-    let target = format!("http://{}/stolen", other.addr);
+    let other = Server::start("127.0.0.2", |_| Reply::Send(response(200, &[], b"x")));
+    let target = format!("http://{}/stolen", other.addr());
     let sent = target.clone();
     let first = Server::start("127.0.0.1", move |_| {
-        Answer::Send(response(302, &[("Location", &sent)], b""))
+        Reply::Send(response(302, &[("Location", &sent)], b""))
     });
     sb.ok(&[
         "create",
@@ -467,7 +321,7 @@ fn a_redirect_to_another_host_is_refused_naming_the_location() {
 #[test]
 fn dry_run_shows_the_exact_request_and_sends_nothing() {
     let sb = Sandbox::new();
-    let server = Server::fixed(200, b"");
+    let server = Server::fixed("127.0.0.1", 200, &[], b"");
     sb.ok(&[
         "create",
         "dry",
@@ -497,7 +351,7 @@ fn dry_run_shows_the_exact_request_and_sends_nothing() {
     assert_eq!(data["method"], "PATCH");
     assert_eq!(
         data["url"],
-        format!("http://{}/u/a%2Fb%22?q=1+2", server.addr)
+        format!("http://{}/u/a%2Fb%22?q=1+2", server.addr())
     );
     assert_eq!(data["headers"], json!([["X-Token", "{{id}}"]]));
     assert_eq!(data["body"], r#"{"id": "a/b\""}"#);
@@ -509,7 +363,7 @@ fn dry_run_shows_the_exact_request_and_sends_nothing() {
 fn the_environment_proxy_is_not_used() {
     let sb = Sandbox::new();
     let proxy = Tripwire::bind("127.0.0.1");
-    let server = Server::fixed(200, b"direct");
+    let server = Server::fixed("127.0.0.1", 200, &[], b"direct");
     sb.ok(&[
         "create",
         "direct",
@@ -520,7 +374,7 @@ fn the_environment_proxy_is_not_used() {
         "--timeout",
         "5",
     ]);
-    let proxy_url = format!("http://{}", proxy.addr);
+    let proxy_url = format!("http://{}", proxy.addr());
     let env: Vec<(&str, &str)> = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
         .into_iter()
         .map(|name| (name, proxy_url.as_str()))

@@ -2,12 +2,12 @@
 //! rmcp's client (and, where Node and the MCP inspector are installed, by the
 //! official inspector's command-line mode).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::{Read, Write};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
+use buttons_http::test_support::Server;
 use rmcp::model::{CallToolRequestParams, CallToolResult, ClientConfig};
 use rmcp::service::{NotificationContext, RoleClient, RunningService};
 use rmcp::transport::{ConfigureCommandExt as _, TokioChildProcess};
@@ -302,38 +302,16 @@ fn the_tool_list_follows_the_data_directory() {
     });
 }
 
-/// A loopback server answering every request with `body`, once per connection.
-fn serve_once(body: &'static str) -> (u16, std::thread::JoinHandle<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let handle = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut request_line = String::new();
-        reader.read_line(&mut request_line).unwrap();
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            if line == "\r\n" || line.is_empty() {
-                break;
-            }
-        }
-        write!(
-            stream,
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        request_line
-    });
-    (port, handle)
-}
-
 #[test]
 fn calls_an_http_button() {
     let sb = Sandbox::new();
-    let (port, server) = serve_once(r#"{"temp": 21}"#);
-    let url = format!("http://127.0.0.1:{port}/weather/{{{{city}}}}?units={{{{units}}}}");
+    let server = Server::fixed(
+        "127.0.0.1",
+        200,
+        &[("Content-Type", "application/json")],
+        br#"{"temp": 21}"#,
+    );
+    let url = server.url("/weather/{{city}}?units={{units}}");
     sb.ok(&[
         "create",
         "weather",
@@ -356,10 +334,15 @@ fn calls_an_http_button() {
         assert_eq!(structured["http_status_code"], 200);
         client.cancel().await.unwrap();
     });
-    let request_line = server.join().unwrap();
-    assert_eq!(
-        request_line,
-        "GET /weather/S%C3%A3o%20Paulo%2F..%2Fx?units=metric HTTP/1.1\r\n"
+    let [request] = &server.requests()[..] else {
+        panic!("expected one request: {:?}", server.requests());
+    };
+    assert!(
+        request
+            .raw
+            .starts_with(b"GET /weather/S%C3%A3o%20Paulo%2F..%2Fx?units=metric HTTP/1.1\r\n"),
+        "{}",
+        request.request_line
     );
 }
 

@@ -2,161 +2,17 @@
 //! servers the tests start. Nothing here contacts an address outside
 //! 127.0.0.0/8: "public" hosts are modelled with an injected policy and resolver.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::io;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use buttons_exec::{PressContext, PressOptions, Stream};
+use buttons_http::test_support::{Reply, Server, Tripwire, response};
 use buttons_http::{NetPolicy, Options};
 use buttons_spec::{Args, ErrorCode, FollowRedirects, Method, PressResult, Status, Timestamp};
 
 use crate::util::Fixture;
-
-/// One request as read off the wire.
-#[derive(Debug, Clone)]
-struct Recorded {
-    request_line: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Recorded {
-    fn target(&self) -> &str {
-        self.request_line.split(' ').nth(1).unwrap_or_default()
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// What the server does with a request.
-#[derive(Clone)]
-enum Answer {
-    /// Write these bytes and close.
-    Send(Vec<u8>),
-    /// Say nothing for 20 s.
-    Stall,
-}
-
-/// A loopback HTTP/1.1 server recording every request.
-struct Server {
-    addr: SocketAddr,
-    requests: Arc<Mutex<Vec<Recorded>>>,
-}
-
-impl Server {
-    fn start(ip: &str, answer: impl Fn(&Recorded) -> Answer + Send + Sync + 'static) -> Self {
-        assert!(ip.starts_with("127."), "tests stay on loopback");
-        let listener = TcpListener::bind((ip, 0)).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let recorded = Arc::clone(&requests);
-        let answer = Arc::new(answer);
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let recorded = Arc::clone(&recorded);
-                let answer = Arc::clone(&answer);
-                std::thread::spawn(move || {
-                    if let Ok(request) = read_request(&stream) {
-                        recorded.lock().unwrap().push(request.clone());
-                        match answer(&request) {
-                            Answer::Send(bytes) => {
-                                let _ = (&stream).write_all(&bytes);
-                            }
-                            Answer::Stall => std::thread::sleep(Duration::from_secs(20)),
-                        }
-                    }
-                });
-            }
-        });
-        Self { addr, requests }
-    }
-
-    fn fixed(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Self {
-        let bytes = response(status, headers, body);
-        Self::start("127.0.0.1", move |_| Answer::Send(bytes.clone()))
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn requests(&self) -> Vec<Recorded> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-fn read_request(stream: &TcpStream) -> io::Result<Recorded> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':').unwrap_or((line, ""));
-        headers.push((name.to_owned(), value.trim_start().to_owned()));
-    }
-    let length = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .map_or(0, |(_, v)| v.trim().parse().unwrap());
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    Ok(Recorded {
-        request_line: request_line.trim_end().to_owned(),
-        headers,
-        body,
-    })
-}
-
-fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut out = format!("HTTP/1.1 {status} Status\r\n").into_bytes();
-    for (name, value) in headers {
-        out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "Content-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .as_bytes(),
-    );
-    out.extend_from_slice(body);
-    out
-}
-
-/// A listener nothing may connect to.
-struct Tripwire {
-    listener: TcpListener,
-    addr: SocketAddr,
-}
-
-impl Tripwire {
-    fn bind() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        Self { listener, addr }
-    }
-
-    fn assert_untouched(&self) {
-        match self.listener.accept() {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            other => panic!("something reached the tripwire: {other:?}"),
-        }
-    }
-}
 
 /// An HTTP button for `url`, locked to its host.
 fn http_fixture(url: &str, defs: &[&str]) -> Fixture {
@@ -195,7 +51,7 @@ fn quick() -> PressOptions {
 
 #[tokio::test]
 async fn a_press_sends_the_rendered_request_and_fills_the_result() {
-    let server = Server::fixed(200, &[], b"pong\n");
+    let server = Server::fixed("127.0.0.1", 200, &[], b"pong\n");
     let mut fx = http_fixture(
         &server.url("/files/{{id}}/x?q={{q}}&limit=10#{{id}}"),
         &["id:string:required", "q:string:required"],
@@ -243,8 +99,8 @@ async fn a_press_sends_the_rendered_request_and_fills_the_result() {
 
 #[tokio::test]
 async fn loopback_is_blocked_unless_the_button_or_the_base_env_opts_in() {
-    let wire = Tripwire::bind();
-    let mut fx = http_fixture(&format!("http://{}/x", wire.addr), &[]);
+    let wire = Tripwire::bind("127.0.0.1");
+    let mut fx = http_fixture(&format!("http://{}/x", wire.addr()), &[]);
     let result = press_with(&fx, &[], &[], quick()).await;
     assert_eq!(result.status, Status::Error);
     assert_eq!(result.error_type, Some(ErrorCode::ValidationError));
@@ -267,7 +123,7 @@ async fn loopback_is_blocked_unless_the_button_or_the_base_env_opts_in() {
     assert_eq!(result.error_type, Some(ErrorCode::ValidationError));
     wire.assert_untouched();
 
-    let server = Server::fixed(200, &[], b"local");
+    let server = Server::fixed("127.0.0.1", 200, &[], b"local");
     fx = http_fixture(&server.url("/x"), &[]);
     let env_on = [("BUTTONS_ALLOW_PRIVATE_NETWORKS", "1")];
     let result = press_with(&fx, &[], &env_on, quick()).await;
@@ -286,8 +142,8 @@ async fn loopback_is_blocked_unless_the_button_or_the_base_env_opts_in() {
 
 #[tokio::test]
 async fn an_explicit_http_override_replaces_the_button_and_env_opt_ins() {
-    let wire = Tripwire::bind();
-    let mut fx = http_fixture(&format!("http://{}/x", wire.addr), &[]);
+    let wire = Tripwire::bind("127.0.0.1");
+    let mut fx = http_fixture(&format!("http://{}/x", wire.addr()), &[]);
     fx.button.allow_private_networks = true;
     let env_on = [("BUTTONS_ALLOW_PRIVATE_NETWORKS", "1")];
     let opts = quick().http(Options::default());
@@ -298,7 +154,7 @@ async fn an_explicit_http_override_replaces_the_button_and_env_opt_ins() {
 
 #[tokio::test]
 async fn any_host_needs_the_base_env_opt_in() {
-    let server = Server::fixed(200, &[], b"anywhere");
+    let server = Server::fixed("127.0.0.1", 200, &[], b"anywhere");
     let mut fx = http_fixture(&server.url("/x"), &[]);
     fx.button.allowed_host = "*".into();
     fx.button.allow_private_networks = true;
@@ -319,14 +175,14 @@ async fn any_host_needs_the_base_env_opt_in() {
 async fn a_public_name_and_a_redirect_to_a_blocked_address() {
     // "public.test" resolves to 127.0.0.1, the only address the policy opens;
     // it redirects to 127.0.0.2, which stays blocked.
-    let wire = Tripwire::bind();
-    let target = format!("http://127.0.0.2:{}/secret", wire.addr.port());
+    let wire = Tripwire::bind("127.0.0.1");
+    let target = format!("http://127.0.0.2:{}/secret", wire.addr().port());
     let location = target.clone();
     let server = Server::start("127.0.0.1", move |_| {
-        Answer::Send(response(302, &[("Location", &location)], b""))
+        Reply::Send(response(302, &[("Location", &location)], b""))
     });
     let mut fx = http_fixture(
-        &format!("http://public.test:{}/start", server.addr.port()),
+        &format!("http://public.test:{}/start", server.addr().port()),
         &[],
     );
     fx.button.follow_redirects = Some(FollowRedirects::Any);
@@ -346,7 +202,7 @@ async fn a_public_name_and_a_redirect_to_a_blocked_address() {
     assert_eq!(server.requests().len(), 1);
     assert_eq!(
         server.requests()[0].header("host"),
-        Some(format!("public.test:{}", server.addr.port()).as_str())
+        Some(format!("public.test:{}", server.addr().port()).as_str())
     );
     wire.assert_untouched();
 }
@@ -355,9 +211,9 @@ async fn a_public_name_and_a_redirect_to_a_blocked_address() {
 async fn a_followed_redirect_and_a_cut_body_are_noted_in_stderr() {
     let server = Server::start("127.0.0.1", |request| {
         if request.target() == "/old" {
-            Answer::Send(response(301, &[("Location", "/new")], b""))
+            Reply::Send(response(301, &[("Location", "/new")], b""))
         } else {
-            Answer::Send(response(200, &[], &[b'x'; 4096]))
+            Reply::Send(response(200, &[], &[b'x'; 4096]))
         }
     });
     let mut fx = http_fixture(&server.url("/old"), &[]);
@@ -379,7 +235,7 @@ async fn a_followed_redirect_and_a_cut_body_are_noted_in_stderr() {
 
 #[tokio::test]
 async fn a_server_error_keeps_the_status_and_body() {
-    let server = Server::fixed(500, &[], b"boom");
+    let server = Server::fixed("127.0.0.1", 500, &[], b"boom");
     let fx = http_fixture(&server.url("/x"), &[]);
     let result = press_with(&fx, &[], &[], quick().http(allowing("127.0.0.1"))).await;
     assert_eq!(result.status, Status::Error);
@@ -394,7 +250,7 @@ async fn a_server_error_keeps_the_status_and_body() {
 
 #[tokio::test]
 async fn the_press_timeout_covers_a_silent_server() {
-    let server = Server::start("127.0.0.1", |_| Answer::Stall);
+    let server = Server::silent("127.0.0.1");
     let fx = http_fixture(&server.url("/x"), &[]);
     let opts = PressOptions::default()
         .timeout(Duration::from_millis(300))
@@ -410,7 +266,7 @@ async fn the_press_timeout_covers_a_silent_server() {
 
 #[tokio::test]
 async fn the_button_timeout_applies_without_an_override() {
-    let server = Server::start("127.0.0.1", |_| Answer::Stall);
+    let server = Server::silent("127.0.0.1");
     let mut fx = http_fixture(&server.url("/x"), &[]);
     fx.button.timeout_seconds = 1;
     let opts = PressOptions::default().http(allowing("127.0.0.1"));
@@ -421,7 +277,7 @@ async fn the_button_timeout_applies_without_an_override() {
 
 #[tokio::test]
 async fn cancellation_ends_the_request() {
-    let server = Server::start("127.0.0.1", |_| Answer::Stall);
+    let server = Server::silent("127.0.0.1");
     let fx = http_fixture(&server.url("/x"), &[]);
     let opts = quick()
         .http(allowing("127.0.0.1"))
@@ -437,9 +293,9 @@ async fn cancellation_ends_the_request() {
 
 #[tokio::test]
 async fn a_value_making_a_dot_segment_is_a_validation_result() {
-    let wire = Tripwire::bind();
+    let wire = Tripwire::bind("127.0.0.1");
     let fx = http_fixture(
-        &format!("http://{}/a/{{{{p}}}}/b", wire.addr),
+        &format!("http://{}/a/{{{{p}}}}/b", wire.addr()),
         &["p:string:required"],
     );
     let opts = quick().http(allowing("127.0.0.1"));
@@ -451,7 +307,7 @@ async fn a_value_making_a_dot_segment_is_a_validation_result() {
 
 #[tokio::test]
 async fn the_sink_gets_the_body_lines_and_the_reason() {
-    let server = Server::fixed(503, &[], b"line one\nline two");
+    let server = Server::fixed("127.0.0.1", 503, &[], b"line one\nline two");
     let fx = http_fixture(&server.url("/x"), &[]);
     let lines = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&lines);
@@ -473,7 +329,7 @@ async fn the_sink_gets_the_body_lines_and_the_reason() {
 
 #[test]
 fn press_blocking_sends_http_too() {
-    let server = Server::fixed(200, &[], b"blocking");
+    let server = Server::fixed("127.0.0.1", 200, &[], b"blocking");
     let mut fx = http_fixture(&server.url("/x"), &[]);
     fx.button.allow_private_networks = true;
     let args = Args::default();

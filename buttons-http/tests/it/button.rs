@@ -4,7 +4,7 @@
 use buttons_http::{HttpClient, Options, prepare};
 use buttons_spec::{ArgDef, Args, Button, ButtonName, ErrorCode, Method, Timestamp};
 
-use crate::server::Server;
+use buttons_http::test_support::{Server, Tripwire};
 
 fn button(url: &str) -> Button {
     let mut button =
@@ -77,7 +77,7 @@ fn form_bodies_are_form_encoded() {
 
 #[test]
 fn a_loopback_button_without_the_opt_in_is_refused() {
-    let wire = crate::server::Tripwire::bind("127.0.0.1");
+    let wire = Tripwire::bind("127.0.0.1");
     let button = button(&wire.url("/{{id}}"));
     let args = Args::validate(&button.args, [("id", "1")]).unwrap();
     let request = prepare(&button, &args).unwrap();

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use buttons_http::{Error, HttpClient, HttpRequest, NetPolicy, Options};
 use buttons_spec::ErrorCode;
 
-use crate::server::{Reply, Server, Tripwire, response};
 use crate::{client_allowing, get};
+use buttons_http::test_support::{Reply, Server, Tripwire, closed_addr, response};
 
 #[test]
 fn blocked_literals_are_refused_before_any_socket() {
@@ -119,15 +119,12 @@ fn headers_and_body_reach_the_server_verbatim() {
         seen.header("content-type"),
         Some("application/json; charset=utf-8")
     );
-    let multi: Vec<&str> = seen
-        .headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("x-multi"))
-        .map(|(_, v)| v.as_str())
-        .collect();
-    assert_eq!(multi, ["one", "two"]);
+    assert_eq!(seen.header_values("x-multi"), ["one", "two"]);
     assert_eq!(seen.body, br#"{"user":"a\"b"}"#);
-    assert_eq!(seen.header("host"), Some(server.addr.to_string().as_str()));
+    assert_eq!(
+        seen.header("host"),
+        Some(server.addr().to_string().as_str())
+    );
 }
 
 #[test]
@@ -153,7 +150,7 @@ fn cap_stops_reading_an_endless_body() {
     // With a 1 KiB cap the client must stop reading instead of waiting for the rest.
     let mut head = b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n".to_vec();
     head.extend(std::iter::repeat_n(b'y', 64 * 1024));
-    let server = Server::start("127.0.0.1", move |_, _| Reply::SendThenStall(head.clone()));
+    let server = Server::start("127.0.0.1", move |_| Reply::SendThenStall(head.clone()));
     let client = client_allowing(&["127.0.0.1"]);
     let mut request = get(&server.url("/"));
     request.max_response_bytes = 1024;
@@ -165,7 +162,7 @@ fn cap_stops_reading_an_endless_body() {
 
 #[test]
 fn timeout_when_the_server_never_answers() {
-    let server = Server::start("127.0.0.1", |_, _| Reply::Stall);
+    let server = Server::silent("127.0.0.1");
     let client = client_allowing(&["127.0.0.1"]);
     let mut request = get(&server.url("/"));
     request.timeout = Duration::from_millis(300);
@@ -179,7 +176,7 @@ fn timeout_when_the_server_never_answers() {
 #[test]
 fn timeout_covers_the_body() {
     let head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhalf".to_vec();
-    let server = Server::start("127.0.0.1", move |_, _| Reply::SendThenStall(head.clone()));
+    let server = Server::start("127.0.0.1", move |_| Reply::SendThenStall(head.clone()));
     let client = client_allowing(&["127.0.0.1"]);
     let mut request = get(&server.url("/"));
     request.timeout = Duration::from_millis(300);
@@ -209,13 +206,10 @@ fn error_statuses_are_responses_and_map_to_script_error() {
 
 #[test]
 fn connection_refused_is_a_script_error() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let addr = closed_addr("127.0.0.1");
     let client = client_allowing(&["127.0.0.1"]);
     let err = client
-        .send_blocking(&get(&format!("http://127.0.0.1:{port}/")))
+        .send_blocking(&get(&format!("http://{addr}/")))
         .unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err}");
     assert_eq!(err.code(), ErrorCode::ScriptError);
@@ -225,7 +219,7 @@ fn connection_refused_is_a_script_error() {
 fn scheme_userinfo_and_host_lock_are_checked_first() {
     let wire = Tripwire::bind("127.0.0.1");
     let client = client_allowing(&["127.0.0.1"]);
-    let with_userinfo = format!("http://user:pw@{}/", wire.addr);
+    let with_userinfo = format!("http://user:pw@{}/", wire.addr());
     let mut locked_elsewhere = get(&wire.url("/"));
     locked_elsewhere.allowed_host = "api.example.com".into();
     let mut unlocked = get(&wire.url("/"));
@@ -276,7 +270,7 @@ fn plain_http_does_not_load_the_root_store() {
     );
     // An https URL loads it, and the shared config is accepted by reqwest:
     // the failure is the handshake with this plain-text server.
-    let https = format!("https://{}/", server.addr);
+    let https = format!("https://{}/", server.addr());
     let err = client.send_blocking(&get(&https)).unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err}");
     assert!(client.tls_ready());
@@ -318,7 +312,7 @@ fn invalid_method_and_header_are_validation_errors() {
 
 #[test]
 fn responses_keep_their_status_line_and_headers() {
-    let server = Server::start("127.0.0.1", |_, _| {
+    let server = Server::start("127.0.0.1", |_| {
         Reply::Send(response(503, &[("Retry-After", "7")], b"busy"))
     });
     let client = client_allowing(&["127.0.0.1"]);

@@ -8,7 +8,6 @@ mod exchange;
 mod names;
 mod proxy;
 mod redirects;
-mod server;
 mod vectors;
 
 use std::io;

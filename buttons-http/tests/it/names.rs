@@ -9,14 +9,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use buttons_http::{Error, HttpClient, NetPolicy, Options};
 use buttons_spec::ErrorCode;
 
-use crate::server::{Server, Tripwire};
 use crate::{client_with_names, get, policy_allowing};
+use buttons_http::test_support::{Server, Tripwire};
 
 #[test]
 fn localhost_is_blocked_at_dial_time() {
     let wire = Tripwire::bind("127.0.0.1");
     let client = HttpClient::new(Options::default());
-    let url = format!("http://localhost:{}/", wire.addr.port());
+    let url = format!("http://localhost:{}/", wire.addr().port());
     let err = client.send_blocking(&get(&url)).unwrap_err();
     let Error::BlockedName { host, blocked } = &err else {
         panic!("expected a resolver refusal, got {err}");
@@ -42,7 +42,7 @@ fn localhost_works_once_private_networks_are_allowed() {
         policy: NetPolicy::new().allow_private(true),
         ..Options::default()
     });
-    let url = format!("http://localhost:{}/", server.addr.port());
+    let url = format!("http://localhost:{}/", server.addr().port());
     let response = client.send_blocking(&get(&url)).unwrap();
     assert_eq!(response.body, b"local");
 }
@@ -51,10 +51,10 @@ fn localhost_works_once_private_networks_are_allowed() {
 fn a_public_name_reaches_its_checked_address() {
     let server = Server::fixed("127.0.0.1", 200, &[], b"public");
     let client = client_with_names(&["127.0.0.1"], &[("public.test", &["127.0.0.1"])]);
-    let url = format!("http://public.test:{}/p", server.addr.port());
+    let url = format!("http://public.test:{}/p", server.addr().port());
     let response = client.send_blocking(&get(&url)).unwrap();
     assert_eq!(response.body, b"public");
-    let host = format!("public.test:{}", server.addr.port());
+    let host = format!("public.test:{}", server.addr().port());
     assert_eq!(server.requests()[0].header("host"), Some(host.as_str()));
 }
 
@@ -65,7 +65,7 @@ fn one_blocked_address_refuses_the_whole_name() {
         &["127.0.0.1"],
         &[("mixed.test", &["127.0.0.1", "127.0.0.2"])],
     );
-    let url = format!("http://mixed.test:{}/", wire.addr.port());
+    let url = format!("http://mixed.test:{}/", wire.addr().port());
     let err = client.send_blocking(&get(&url)).unwrap_err();
     let Error::BlockedName { host, blocked } = &err else {
         panic!("expected a resolver refusal, got {err}");
@@ -83,7 +83,7 @@ fn the_next_checked_address_is_tried() {
         &["127.0.0.1", "127.0.0.3"],
         &[("two.test", &["127.0.0.3", "127.0.0.1"])],
     );
-    let url = format!("http://two.test:{}/", server.addr.port());
+    let url = format!("http://two.test:{}/", server.addr().port());
     let response = client.send_blocking(&get(&url)).unwrap();
     assert_eq!(response.body, b"second");
 }
@@ -107,7 +107,7 @@ fn a_name_is_resolved_once_per_connection() {
         allow_any_host: false,
         lookup: Arc::new(lookup),
     });
-    let url = format!("http://rebind.test:{}/", server.addr.port());
+    let url = format!("http://rebind.test:{}/", server.addr().port());
     let response = client.send_blocking(&get(&url)).unwrap();
     assert_eq!(response.body, b"once");
     assert_eq!(calls.load(Ordering::SeqCst), 1);

@@ -8,8 +8,8 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::server::{Server, Tripwire};
 use crate::{client_allowing, get};
+use buttons_http::test_support::{Server, Tripwire};
 
 /// Runs in the parent process normally, and in the child with proxy variables set.
 #[test]

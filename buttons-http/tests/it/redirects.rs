@@ -4,13 +4,13 @@
 use buttons_http::{Error, MAX_REDIRECTS};
 use buttons_spec::{ErrorCode, FollowRedirects};
 
-use crate::server::{Reply, Server, Tripwire, redirect, response};
 use crate::{client_allowing, client_with_names, get};
+use buttons_http::test_support::{Reply, Server, Tripwire, redirect, response};
 
 #[test]
 fn redirect_from_an_allowed_host_to_a_blocked_one_is_refused() {
     let target = Tripwire::bind("127.0.0.2");
-    let port = target.addr.port();
+    let port = target.addr().port();
     for location in [
         format!("http://127.0.0.2:{port}/"),
         format!("//127.0.0.2:{port}/"),
@@ -19,7 +19,7 @@ fn redirect_from_an_allowed_host_to_a_blocked_one_is_refused() {
         format!("http://2130706434:{port}/"),
     ] {
         let redirect_to = location.clone();
-        let allowed = Server::start("127.0.0.1", move |_, _| {
+        let allowed = Server::start("127.0.0.1", move |_| {
             Reply::Send(redirect(302, &redirect_to))
         });
         let client = client_allowing(&["127.0.0.1"]);
@@ -42,10 +42,8 @@ fn redirect_from_an_allowed_host_to_a_blocked_one_is_refused() {
 #[test]
 fn redirect_to_a_name_resolving_to_a_blocked_address_is_refused() {
     let target = Tripwire::bind("127.0.0.2");
-    let location = format!("http://internal.test:{}/", target.addr.port());
-    let allowed = Server::start("127.0.0.1", move |_, _| {
-        Reply::Send(redirect(301, &location))
-    });
+    let location = format!("http://internal.test:{}/", target.addr().port());
+    let allowed = Server::start("127.0.0.1", move |_| Reply::Send(redirect(301, &location)));
     let client = client_with_names(&["127.0.0.1"], &[("internal.test", &["127.0.0.2"])]);
     let mut request = get(&allowed.url("/"));
     request.follow_redirects = FollowRedirects::Any;
@@ -60,9 +58,7 @@ fn same_host_refuses_a_redirect_to_another_host() {
     let other = Tripwire::bind("127.0.0.2");
     let location = other.url("/elsewhere");
     let expected = location.clone();
-    let origin = Server::start("127.0.0.1", move |_, _| {
-        Reply::Send(redirect(302, &location))
-    });
+    let origin = Server::start("127.0.0.1", move |_| Reply::Send(redirect(302, &location)));
     // Both addresses are open: only the host lock can refuse this hop.
     let client = client_allowing(&["127.0.0.1", "127.0.0.2"]);
     let request = get(&origin.url("/"));
@@ -79,8 +75,8 @@ fn same_host_refuses_a_redirect_to_another_host() {
 
 #[test]
 fn same_host_redirects_are_followed() {
-    let server = Server::start("127.0.0.1", |req, _| {
-        Reply::Send(match req.path() {
+    let server = Server::start("127.0.0.1", |req| {
+        Reply::Send(match req.target() {
             "/a" => redirect(302, "/b?x=1"),
             _ => response(200, &[], b"at b"),
         })
@@ -105,9 +101,7 @@ fn same_host_redirects_are_followed() {
 fn follow_none_returns_the_redirect() {
     let other = Tripwire::bind("127.0.0.1");
     let location = other.url("/");
-    let origin = Server::start("127.0.0.1", move |_, _| {
-        Reply::Send(redirect(302, &location))
-    });
+    let origin = Server::start("127.0.0.1", move |_| Reply::Send(redirect(302, &location)));
     let client = client_allowing(&["127.0.0.1"]);
     let mut request = get(&origin.url("/"));
     request.follow_redirects = FollowRedirects::None;
@@ -143,9 +137,7 @@ fn credentials_are_dropped_when_the_origin_changes() {
     let same_ip_other_port = Server::fixed("127.0.0.1", 200, &[], b"landed");
     for target in [&target, &same_ip_other_port] {
         let location = target.url("/landing");
-        let origin = Server::start("127.0.0.1", move |_, _| {
-            Reply::Send(redirect(307, &location))
-        });
+        let origin = Server::start("127.0.0.1", move |_| Reply::Send(redirect(307, &location)));
         let client = client_allowing(&["127.0.0.1", "127.0.0.2"]);
         let response = client
             .send_blocking(&credential_request(&origin.url("/")))
@@ -163,8 +155,8 @@ fn credentials_are_dropped_when_the_origin_changes() {
 
 #[test]
 fn see_other_turns_post_into_get_and_307_keeps_the_body() {
-    let server = Server::start("127.0.0.1", |req, _| {
-        Reply::Send(match req.path() {
+    let server = Server::start("127.0.0.1", |req| {
+        Reply::Send(match req.target() {
             "/303" => redirect(303, "/after"),
             "/302" => redirect(302, "/after"),
             "/307" => redirect(307, "/after"),
@@ -187,7 +179,7 @@ fn see_other_turns_post_into_get_and_307_keeps_the_body() {
         request.body = Some(b"payload".to_vec());
         client.send_blocking(&request).unwrap();
         let after = server.requests().pop().unwrap();
-        assert_eq!(after.path(), "/after");
+        assert_eq!(after.target(), "/after");
         assert_eq!(after.method(), method, "{path}");
         assert_eq!(after.body, body, "{path}");
         assert_eq!(
@@ -200,8 +192,8 @@ fn see_other_turns_post_into_get_and_307_keeps_the_body() {
 
 #[test]
 fn at_most_ten_redirects() {
-    let server = Server::start("127.0.0.1", |req, _| {
-        let n: usize = req.path().trim_start_matches('/').parse().unwrap_or(0);
+    let server = Server::start("127.0.0.1", |req| {
+        let n: usize = req.target().trim_start_matches('/').parse().unwrap_or(0);
         Reply::Send(redirect(302, &format!("/{}", n + 1)))
     });
     let client = client_allowing(&["127.0.0.1"]);
@@ -219,7 +211,7 @@ fn redirect_to_another_scheme_is_refused() {
         "ftp://8.8.8.8/",
     ] {
         let target = location.to_owned();
-        let server = Server::start("127.0.0.1", move |_, _| Reply::Send(redirect(302, &target)));
+        let server = Server::start("127.0.0.1", move |_| Reply::Send(redirect(302, &target)));
         let client = client_allowing(&["127.0.0.1"]);
         let mut request = get(&server.url("/"));
         request.follow_redirects = FollowRedirects::Any;
@@ -238,9 +230,7 @@ fn redirect_to_another_scheme_is_refused() {
 fn allowed_host_star_follows_any_host() {
     let target = Server::fixed("127.0.0.2", 200, &[], b"any");
     let location = target.url("/");
-    let origin = Server::start("127.0.0.1", move |_, _| {
-        Reply::Send(redirect(302, &location))
-    });
+    let origin = Server::start("127.0.0.1", move |_| Reply::Send(redirect(302, &location)));
     let client = buttons_http::HttpClient::new(buttons_http::Options {
         allow_any_host: true,
         ..client_allowing(&["127.0.0.1", "127.0.0.2"])
