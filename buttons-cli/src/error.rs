@@ -103,6 +103,13 @@ impl From<buttons_exec::Error> for CliError {
             E::Store(inner) => inner.hint(),
             E::Spec(inner) => inner.hint(),
             E::Http(inner) => inner.hint(),
+            E::QueueTimeout { queue, .. } => Some(format!(
+                "wait longer with --timeout SECS, or raise the concurrency of queue {queue} on every button sharing it"
+            )),
+            E::IdempotencyConflict { .. } => Some(
+                "use a new --idempotency-key for other arguments, or repeat the original ones"
+                    .to_owned(),
+            ),
             other => other.hint(),
         };
         let mut error = Self::from_parts(e.code(), hint, &e);

@@ -114,6 +114,29 @@ pub enum Stream {
 /// another task, send them on a channel from the closure.
 pub type LineSink = Box<dyn FnMut(Stream, &str) + Send>;
 
+/// Receives the [`PressEvent`]s of a press.
+pub type EventSink = Box<dyn FnMut(&PressEvent) + Send>;
+
+/// Something a press does before it runs that a front end may show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PressEvent {
+    /// Every slot of the button's queue is taken: the press waits (within
+    /// its timeout) for one to free up.
+    QueueWait {
+        /// The queue's name.
+        queue: String,
+        /// How many presses hold its slots (the pool's size).
+        running: u32,
+    },
+    /// An idempotency key is held by another press of the same key: this
+    /// one waits for its result.
+    IdempotencyWait {
+        /// The key.
+        key: String,
+    },
+}
+
 /// A future that, when it completes, cancels the press (e.g. built from
 /// `tokio::signal::ctrl_c()`).
 pub type Cancel = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -145,6 +168,9 @@ pub struct PressOptions {
     /// private, loopback and link-local addresses, like the button's own
     /// `allow_private_networks` (off by default).
     pub allow_private_networks: bool,
+    /// Told what the press is doing before it runs (e.g. waiting for a
+    /// queue slot: [`PressEvent::QueueWait`]); a front end shows it.
+    pub events: Option<EventSink>,
 }
 
 impl PressOptions {
@@ -179,6 +205,12 @@ impl PressOptions {
         self
     }
 
+    /// Sets [`events`](Self::events).
+    pub fn on_event(mut self, events: impl FnMut(&PressEvent) + Send + 'static) -> Self {
+        self.events = Some(Box::new(events));
+        self
+    }
+
     /// Cancels the press when `cancel` completes.
     pub fn cancel_on(mut self, cancel: impl Future<Output = ()> + Send + 'static) -> Self {
         self.cancel = Some(Box::pin(cancel));
@@ -195,6 +227,7 @@ impl Default for PressOptions {
             cancel: None,
             http: None,
             allow_private_networks: false,
+            events: None,
         }
     }
 }
@@ -208,6 +241,7 @@ impl fmt::Debug for PressOptions {
             .field("cancel", &self.cancel.is_some())
             .field("http", &self.http)
             .field("allow_private_networks", &self.allow_private_networks)
+            .field("events", &self.events.is_some())
             .finish()
     }
 }

@@ -298,6 +298,14 @@ impl Engine {
     /// naming the progress file, and removes the marker (also when the press
     /// fails early).
     ///
+    /// A button with a `queue` block first takes a slot of its queue (see
+    /// [`QueueSpec`](crate::QueueSpec)), held until the record is written:
+    /// when all are taken it tells [`PressOptions::events`]
+    /// ([`PressEvent::QueueWait`](crate::PressEvent)) and waits up to the
+    /// press timeout (on top of the script's own), then fails with
+    /// [`Error::QueueTimeout`] (`QUEUE_TIMEOUT`). A cancellation while
+    /// waiting is [`Error::Cancelled`]. Nothing runs or is recorded then.
+    ///
     /// # Security
     ///
     /// See [`press`](crate::press): argument values reach a script only
@@ -307,9 +315,23 @@ impl Engine {
         &self,
         loaded: &Loaded,
         args: &Args,
-        options: PressOptions,
+        mut options: PressOptions,
     ) -> Result<Ran, Error> {
         let name = &loaded.name;
+        let timeout = resolve_timeout(options.timeout, &loaded.button);
+        // The queue slot is held until the record is written. Waiting for it
+        // is bounded by the timeout and does not use up the script's own.
+        let _slot =
+            match crate::queue::acquire(&self.store, &loaded.button, args, timeout, &mut options)
+                .await?
+            {
+                crate::queue::Acquired::Slot(slot) => slot,
+                crate::queue::Acquired::Cancelled => {
+                    return Err(Error::Cancelled {
+                        what: "a queue slot".to_owned(),
+                    });
+                }
+            };
         let batteries = self.store.merged_batteries()?;
         let started_at = Timestamp::now();
         let id = RunId::new(started_at);
@@ -320,7 +342,6 @@ impl Engine {
         ctx.base_env.clone_from(&self.base_env);
         ctx.progress_path = Some(progress.clone().into_std_path_buf());
         ctx.started_at = Some(started_at);
-        let timeout = resolve_timeout(options.timeout, &loaded.button);
         let options = options.timeout(timeout);
         // Pruning old records overlaps the press instead of following it.
         let room = {

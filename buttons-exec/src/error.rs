@@ -44,6 +44,36 @@ pub enum Error {
         /// The kind of button, e.g. `http`.
         kind: &'static str,
     },
+    /// A button's `queue` block is not valid.
+    #[error("button {button}: {reason}")]
+    InvalidQueue {
+        /// The button.
+        button: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Every slot of the button's queue stayed taken for the whole press
+    /// timeout: nothing ran.
+    #[error("waited {}s for a slot of queue {queue}: all stayed taken", waited.as_secs_f32())]
+    QueueTimeout {
+        /// The queue.
+        queue: String,
+        /// How long the press waited.
+        waited: std::time::Duration,
+    },
+    /// The press was cancelled before it ran (while it waited for a queue
+    /// slot or an idempotency key): nothing ran.
+    #[error("cancelled while waiting for {what}")]
+    Cancelled {
+        /// What it waited for, e.g. `queue openai`.
+        what: String,
+    },
+    /// An idempotency key was used before with other arguments.
+    #[error("idempotency key {key} was used with other arguments")]
+    IdempotencyConflict {
+        /// The key.
+        key: String,
+    },
     /// The tokio runtime behind a blocking press could not be built.
     #[error("start the async runtime for a blocking press")]
     Runtime(#[source] std::io::Error),
@@ -59,6 +89,11 @@ impl Error {
             Self::Http(e) => e.code(),
             Self::Unsupported { .. } => ErrorCode::ValidationError,
             Self::Runtime(_) => ErrorCode::InternalError,
+            Self::InvalidQueue { .. } | Self::IdempotencyConflict { .. } => {
+                ErrorCode::ValidationError
+            }
+            Self::QueueTimeout { .. } => ErrorCode::QueueTimeout,
+            Self::Cancelled { .. } => ErrorCode::ScriptError,
         }
     }
 
@@ -83,7 +118,18 @@ impl Error {
             Self::Unsupported { kind } => Some(format!(
                 "this build cannot press {kind} buttons; use a build with {kind} support"
             )),
-            Self::Runtime(_) => None,
+            Self::Runtime(_) | Self::Cancelled { .. } => None,
+            Self::InvalidQueue { .. } => Some(
+                "give `queue` a non-empty `name`, a `concurrency` of 1 or more and an optional string `key`"
+                    .to_owned(),
+            ),
+            Self::QueueTimeout { queue, .. } => Some(format!(
+                "raise the press timeout (`PressRequest::timeout`) or the `concurrency` of queue {queue} on every button sharing it"
+            )),
+            Self::IdempotencyConflict { .. } => Some(
+                "use a new idempotency key for other arguments, or repeat the original arguments"
+                    .to_owned(),
+            ),
         }
     }
 

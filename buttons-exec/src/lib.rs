@@ -60,6 +60,7 @@ mod error;
 mod http;
 mod press;
 mod prompt;
+mod queue;
 mod unix;
 
 #[doc = include_str!("../README.md")]
@@ -67,7 +68,9 @@ mod unix;
 pub struct ReadmeDoctests;
 
 pub use capture::MAX_LINE;
-pub use context::{Cancel, DEFAULT_GRACE, LineSink, PressContext, PressOptions, Stream};
+pub use context::{
+    Cancel, DEFAULT_GRACE, EventSink, LineSink, PressContext, PressEvent, PressOptions, Stream,
+};
 pub use engine::{
     ArgInput, Engine, Loaded, Plan, PlannedAction, PressRequest, Ran, resolve_timeout,
 };
@@ -77,3 +80,4 @@ pub use press::{press, press_blocking};
 pub use prompt::{
     AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER, agent_notes, is_scaffold_agents_md,
 };
+pub use queue::{QueueSpec, pool_size};

@@ -28,6 +28,9 @@ pub enum ErrorCode {
     InternalError,
     /// The command does not apply here, e.g. an interactive view without a terminal.
     NotApplicable,
+    /// A press waited for a slot of its button's queue longer than its
+    /// timeout allowed, and did not run.
+    QueueTimeout,
 }
 
 impl ErrorCode {
@@ -43,6 +46,7 @@ impl ErrorCode {
             Self::PromptError => "PROMPT_ERROR",
             Self::InternalError => "INTERNAL_ERROR",
             Self::NotApplicable => "NOT_APPLICABLE",
+            Self::QueueTimeout => "QUEUE_TIMEOUT",
         }
     }
 }

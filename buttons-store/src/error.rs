@@ -98,6 +98,12 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
+    /// A queue or idempotency name that cannot name a file.
+    #[error("{name:?} cannot name a lock file")]
+    InvalidLockName {
+        /// The name.
+        name: String,
+    },
     /// A filesystem operation failed.
     #[error("{action} {path}")]
     Io {
@@ -160,6 +166,10 @@ impl Error {
             )),
             Self::NonUtf8Path { .. } => Some(
                 "move the data directory to a path that is valid UTF-8 (or point BUTTONS_HOME at one)"
+                    .to_owned(),
+            ),
+            Self::InvalidLockName { .. } => Some(
+                "use 1 to 128 ASCII letters, digits, '-', '_' or '.', not starting with '.'"
                     .to_owned(),
             ),
             Self::Io { .. } => None,

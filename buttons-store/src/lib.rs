@@ -37,6 +37,7 @@ mod buttons;
 mod error;
 mod follow;
 mod location;
+mod locks;
 mod overview;
 mod private_fs;
 mod records;
@@ -56,6 +57,7 @@ pub use buttons::{
 pub use error::{Error, Result};
 pub use follow::{ProgressTail, RecordWatch, TailTarget};
 pub use location::{DATA_DIR_NAME, Location, Source};
+pub use locks::{FileLock, IDEMPOTENCY_DIR, QUEUES_DIR, SWEEP_INTERVAL, is_lock_name};
 pub use overview::{
     ActiveRunOverview, ButtonOverview, Counts, FailureOverview, Overview, OverviewOptions,
     RunOverview,

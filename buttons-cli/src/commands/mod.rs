@@ -83,3 +83,18 @@ pub(crate) fn button_data(
     }
     data
 }
+
+/// Shows what a press is waiting for on stderr (human mode).
+pub(crate) fn show_press_event(event: &buttons_exec::PressEvent) {
+    use std::io::Write as _;
+    let line = match event {
+        buttons_exec::PressEvent::QueueWait { queue, running } => {
+            format!("waiting for queue {queue} ({running} running)")
+        }
+        buttons_exec::PressEvent::IdempotencyWait { key } => {
+            format!("waiting for the press holding idempotency key {key}")
+        }
+        _ => return,
+    };
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}

@@ -51,6 +51,9 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
             }
         })
     };
+    if !out.is_json() {
+        options = options.on_event(super::show_press_event);
+    }
     if args.follow {
         options = options.sink(|stream, line| {
             let mut err = std::io::stderr().lock();

@@ -10,3 +10,4 @@ mod http;
 mod injection;
 mod lifecycle;
 mod prompt;
+mod queues;

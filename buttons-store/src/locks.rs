@@ -1,0 +1,286 @@
+//! Cross-process locks and the idempotency entries they guard: queue slots
+//! under `queues/`, idempotency entries under `idempotency/`.
+//!
+//! A lock is an advisory file lock (`flock`) on a private file (0600 in a
+//! 0700 directory, opened without following a link). The OS releases it when
+//! the [`FileLock`] is dropped or its process dies, so a press killed with
+//! `kill -9` never keeps a slot. Lock files are never removed: unlinking a
+//! lock file another process may be about to lock would let two processes
+//! hold "the" lock at once.
+
+use std::fs::{self, File, OpenOptions, Permissions, TryLockError};
+use std::io;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use buttons_spec::ButtonName;
+use nix::fcntl::OFlag;
+
+use crate::error::{Error, Result};
+use crate::private_fs::{self, FILE_MODE};
+use crate::store::Store;
+
+/// The folder of queue slot files inside the data directory.
+pub const QUEUES_DIR: &str = "queues";
+/// The folder of idempotency entries inside the data directory.
+pub const IDEMPOTENCY_DIR: &str = "idempotency";
+/// The shortest time between two sweeps of expired idempotency entries.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+const SWEEP_MARKER: &str = ".last-sweep";
+
+/// An exclusive file lock held by this process, released when dropped (or
+/// when the process dies).
+#[derive(Debug)]
+pub struct FileLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl FileLock {
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Whether `part` can name a folder or file below `queues/` or
+/// `idempotency/`: 1 to 128 ASCII letters, digits, `-`, `_` or `.`, not
+/// starting with `.`.
+pub fn is_lock_name(part: &str) -> bool {
+    !part.is_empty()
+        && part.len() <= 128
+        && !part.starts_with('.')
+        && part
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn check_name(part: &str) -> Result<()> {
+    if is_lock_name(part) {
+        Ok(())
+    } else {
+        Err(Error::InvalidLockName {
+            name: part.to_owned(),
+        })
+    }
+}
+
+/// Opens (creating 0600 when missing, never truncating, never following a
+/// link) and tries to lock `path`. `None` when another holder has it.
+fn try_lock_file(path: &Path) -> Result<Option<FileLock>> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(FILE_MODE)
+        .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
+        .open(path)
+        .map_err(|e| match fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => Error::Symlink {
+                path: path.to_owned(),
+            },
+            _ => Error::io("open", path)(e),
+        })?;
+    file.set_permissions(Permissions::from_mode(FILE_MODE))
+        .map_err(Error::io("set permissions of", path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(FileLock {
+            _file: file,
+            path: path.to_owned(),
+        })),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(e)) => Err(Error::io("lock", path)(e)),
+    }
+}
+
+impl Store {
+    fn private_dir(&self, parts: &[&str]) -> Result<PathBuf> {
+        for part in parts {
+            check_name(part)?;
+        }
+        private_fs::ensure_dirs(self.root.as_std_path(), parts)
+    }
+
+    /// Tries to take one of the `size` slots of the queue pool `pool` (folder
+    /// names below `queues/`, each checked with [`is_lock_name`]): slot files
+    /// `slot-0.lock` … tried in order. `None` when all are held, by this or
+    /// any other process.
+    pub fn try_queue_slot(&self, pool: &[&str], size: u32) -> Result<Option<FileLock>> {
+        let mut parts = vec![QUEUES_DIR];
+        parts.extend_from_slice(pool);
+        let dir = self.private_dir(&parts)?;
+        for slot in 0..size.max(1) {
+            if let Some(lock) = try_lock_file(&dir.join(format!("slot-{slot}.lock")))? {
+                return Ok(Some(lock));
+            }
+        }
+        Ok(None)
+    }
+
+    fn idempotency_dir(&self, button: &ButtonName) -> Result<PathBuf> {
+        self.private_dir(&[IDEMPOTENCY_DIR, button.as_str()])
+    }
+
+    /// Tries to lock the idempotency entry `key` (a name passing
+    /// [`is_lock_name`], e.g. a hash of the caller's key) of `button`.
+    pub fn try_lock_idempotency(&self, button: &ButtonName, key: &str) -> Result<Option<FileLock>> {
+        check_name(key)?;
+        let dir = self.idempotency_dir(button)?;
+        try_lock_file(&dir.join(format!("{key}.lock")))
+    }
+
+    /// The idempotency entry `key` of `button`, `None` when there is none.
+    pub fn read_idempotency(&self, button: &ButtonName, key: &str) -> Result<Option<Vec<u8>>> {
+        check_name(key)?;
+        let dir = self.idempotency_dir(button)?;
+        private_fs::read_optional(&dir.join(format!("{key}.json")))
+    }
+
+    /// Writes the idempotency entry `key` of `button` atomically (0600).
+    pub fn write_idempotency(&self, button: &ButtonName, key: &str, bytes: &[u8]) -> Result<()> {
+        check_name(key)?;
+        let dir = self.idempotency_dir(button)?;
+        private_fs::write_atomic(&dir, &format!("{key}.json"), bytes, FILE_MODE, true).map(drop)
+    }
+
+    /// Removes the idempotency entry `key` of `button` (nothing when missing).
+    pub fn remove_idempotency(&self, button: &ButtonName, key: &str) -> Result<()> {
+        check_name(key)?;
+        let path = self.idempotency_dir(button)?.join(format!("{key}.json"));
+        remove_optional(&path)
+    }
+
+    /// Removes every idempotency entry `expired` says is expired (it gets
+    /// the entry's bytes), at most once per [`SWEEP_INTERVAL`] across
+    /// processes (the time of the last sweep is a marker file's). Returns how
+    /// many were removed; 0 when it is not time yet.
+    pub fn sweep_idempotency(&self, expired: impl Fn(&[u8]) -> bool) -> Result<usize> {
+        let root = self.private_dir(&[IDEMPOTENCY_DIR])?;
+        let marker = root.join(SWEEP_MARKER);
+        let recent = fs::symlink_metadata(&marker)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .is_some_and(|age| age < SWEEP_INTERVAL);
+        if recent {
+            return Ok(0);
+        }
+        private_fs::write_atomic(&root, SWEEP_MARKER, b"", FILE_MODE, false)?;
+        let mut removed = 0;
+        for button in read_dir_optional(&root)? {
+            let dir = button.path();
+            if !button.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            for entry in read_dir_optional(&dir)? {
+                let path = entry.path();
+                if path.extension().is_none_or(|e| e != "json")
+                    || !entry.file_type().is_ok_and(|t| t.is_file())
+                {
+                    continue;
+                }
+                if let Some(bytes) = private_fs::read_optional(&path)?
+                    && expired(&bytes)
+                {
+                    remove_optional(&path)?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+fn read_dir_optional(dir: &Path) -> Result<Vec<fs::DirEntry>> {
+    match fs::read_dir(dir) {
+        Ok(entries) => Ok(entries.filter_map(io::Result::ok).collect()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(Error::io("read", dir)(e)),
+    }
+}
+
+fn remove_optional(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("remove", path)(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+    use crate::private_fs::tests_mode;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::at(tmp.path()).unwrap();
+        (tmp, store)
+    }
+
+    #[test]
+    fn slots_are_exclusive_and_freed_on_drop() {
+        let (_tmp, store) = store();
+        let a = store.try_queue_slot(&["api"], 2).unwrap().unwrap();
+        let b = store.try_queue_slot(&["api"], 2).unwrap().unwrap();
+        assert_ne!(a.path(), b.path());
+        assert!(store.try_queue_slot(&["api"], 2).unwrap().is_none());
+        // Another pool is independent.
+        assert!(store.try_queue_slot(&["api", "k-1"], 2).unwrap().is_some());
+        drop(a);
+        assert!(store.try_queue_slot(&["api"], 2).unwrap().is_some());
+        assert_eq!(tests_mode(b.path()), 0o600);
+        assert_eq!(tests_mode(b.path().parent().unwrap()), 0o700);
+    }
+
+    #[test]
+    fn names_are_checked_and_links_refused() {
+        let (tmp, store) = store();
+        for bad in ["", "..", ".x", "a/b", "é"] {
+            assert!(matches!(
+                store.try_queue_slot(&[bad], 1),
+                Err(Error::InvalidLockName { .. })
+            ));
+        }
+        let outside = tempfile::tempdir().unwrap();
+        symlink(outside.path(), tmp.path().join(QUEUES_DIR)).unwrap();
+        assert!(matches!(
+            store.try_queue_slot(&["api"], 1),
+            Err(Error::Symlink { .. })
+        ));
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn idempotency_entries_round_trip_and_sweep() {
+        let (_tmp, store) = store();
+        let name = ButtonName::new("b").unwrap();
+        let lock = store.try_lock_idempotency(&name, "k1").unwrap().unwrap();
+        assert!(store.try_lock_idempotency(&name, "k1").unwrap().is_none());
+        assert!(store.try_lock_idempotency(&name, "k2").unwrap().is_some());
+        drop(lock);
+        assert_eq!(store.read_idempotency(&name, "k1").unwrap(), None);
+        store.write_idempotency(&name, "k1", b"old").unwrap();
+        store.write_idempotency(&name, "k2", b"new").unwrap();
+        assert_eq!(
+            store.read_idempotency(&name, "k1").unwrap().unwrap(),
+            b"old"
+        );
+        assert_eq!(store.sweep_idempotency(|b| b == b"old").unwrap(), 1);
+        assert_eq!(store.read_idempotency(&name, "k1").unwrap(), None);
+        // Not again within the interval.
+        store.write_idempotency(&name, "k1", b"old").unwrap();
+        assert_eq!(store.sweep_idempotency(|_| true).unwrap(), 0);
+        store.remove_idempotency(&name, "k1").unwrap();
+        store.remove_idempotency(&name, "k1").unwrap();
+        assert_eq!(
+            store.read_idempotency(&name, "k2").unwrap().unwrap(),
+            b"new"
+        );
+    }
+}
