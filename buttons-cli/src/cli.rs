@@ -130,6 +130,18 @@ pub(crate) struct PressArgs {
     /// Stream the script's output lines to stderr while it runs (stderr lines prefixed '! ').
     #[arg(short = 'f', long)]
     pub(crate) follow: bool,
+    /// Run at most once for this key: a repeat (same button, same arguments) within the TTL
+    /// returns the first successful result with "replayed": true.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) idempotency_key: Option<String>,
+    /// How long the key's result is kept (Go duration: 24h, 90m, 1h30m).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "24h",
+        requires = "idempotency_key"
+    )]
+    pub(crate) idempotency_ttl: String,
 }
 
 #[derive(Debug, Args)]

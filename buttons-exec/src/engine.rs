@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::context::{PressContext, PressOptions};
 use crate::error::Error;
+use crate::idempotency::Idempotency;
 
 /// The arguments of a press, as a front end received them.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +48,10 @@ pub struct PressRequest {
     pub args: ArgInput,
     /// Overrides the button's `timeout_seconds` (see [`resolve_timeout`]).
     pub timeout: Option<Duration>,
+    /// An idempotency key: a repeat within its TTL answers with the first
+    /// successful press's result ([`Ran::replayed`]) instead of running
+    /// (see [`Engine::press`]).
+    pub idempotency: Option<Idempotency>,
 }
 
 impl PressRequest {
@@ -79,6 +84,19 @@ impl PressRequest {
     /// Sets [`timeout`](Self::timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`idempotency`](Self::idempotency) to `key` with the default
+    /// TTL ([`DEFAULT_IDEMPOTENCY_TTL`](crate::DEFAULT_IDEMPOTENCY_TTL)).
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency = Some(Idempotency::new(key));
+        self
+    }
+
+    /// Sets [`idempotency`](Self::idempotency).
+    pub fn idempotency(mut self, idempotency: Idempotency) -> Self {
+        self.idempotency = Some(idempotency);
         self
     }
 }
@@ -171,6 +189,10 @@ pub struct Ran {
     pub record: Result<Utf8PathBuf, Error>,
     /// For a press that failed: the fix, in API terms.
     pub hint: Option<String>,
+    /// The result is a replay: an earlier press with the same idempotency
+    /// key answered (its id, record and result), nothing ran and no record
+    /// was written.
+    pub replayed: bool,
 }
 
 /// Presses buttons by name from one data directory.
@@ -262,6 +284,16 @@ impl Engine {
     /// `Err` means nothing ran (an unknown button, bad arguments, an
     /// unusable data directory). A press that ran and failed is `Ok` with a
     /// failed [`PressResult`].
+    ///
+    /// With [`PressRequest::idempotency`], presses of one button with one
+    /// key run it once: a press takes a file lock on the key's entry
+    /// (others wait for it, telling [`PressOptions::events`]
+    /// [`PressEvent::IdempotencyWait`](crate::PressEvent)), answers with a
+    /// live entry ([`Ran::replayed`], nothing runs, no record is written) or
+    /// presses and keeps a successful result for the key's TTL. The same
+    /// key with other arguments is [`Error::IdempotencyConflict`]
+    /// (`VALIDATION_ERROR`). Keys are scoped to the button. See the
+    /// [`Idempotency`] docs for the files.
     pub async fn press(&self, request: &PressRequest, options: PressOptions) -> Result<Ran, Error> {
         let loaded = self.load(&request.name)?;
         let args = loaded.validate(&request.args)?;
@@ -269,7 +301,23 @@ impl Engine {
             Some(timeout) => options.timeout(timeout),
             None => options,
         };
-        self.press_loaded(&loaded, &args, options).await
+        match &request.idempotency {
+            Some(idem) => self.press_loaded_once(&loaded, &args, idem, options).await,
+            None => self.press_loaded(&loaded, &args, options).await,
+        }
+    }
+
+    /// [`Engine::press_loaded`] under an idempotency key, as
+    /// [`Engine::press`] does for [`PressRequest::idempotency`]: for a
+    /// front end that loaded and validated the button itself.
+    pub async fn press_loaded_once(
+        &self,
+        loaded: &Loaded,
+        args: &Args,
+        idempotency: &Idempotency,
+        options: PressOptions,
+    ) -> Result<Ran, Error> {
+        crate::idempotency::press_once(self, loaded, args, idempotency, options).await
     }
 
     /// [`Engine::press`] for callers without a tokio runtime.
@@ -365,6 +413,7 @@ impl Engine {
             result,
             record,
             hint,
+            replayed: false,
         })
     }
 }

@@ -74,6 +74,12 @@ pub enum Error {
         /// The key.
         key: String,
     },
+    /// An idempotency key or TTL is not usable (empty, too long, zero).
+    #[error("{reason}")]
+    InvalidIdempotency {
+        /// What is wrong.
+        reason: String,
+    },
     /// The tokio runtime behind a blocking press could not be built.
     #[error("start the async runtime for a blocking press")]
     Runtime(#[source] std::io::Error),
@@ -89,9 +95,9 @@ impl Error {
             Self::Http(e) => e.code(),
             Self::Unsupported { .. } => ErrorCode::ValidationError,
             Self::Runtime(_) => ErrorCode::InternalError,
-            Self::InvalidQueue { .. } | Self::IdempotencyConflict { .. } => {
-                ErrorCode::ValidationError
-            }
+            Self::InvalidQueue { .. }
+            | Self::IdempotencyConflict { .. }
+            | Self::InvalidIdempotency { .. } => ErrorCode::ValidationError,
             Self::QueueTimeout { .. } => ErrorCode::QueueTimeout,
             Self::Cancelled { .. } => ErrorCode::ScriptError,
         }
@@ -126,6 +132,9 @@ impl Error {
             Self::QueueTimeout { queue, .. } => Some(format!(
                 "raise the press timeout (`PressRequest::timeout`) or the `concurrency` of queue {queue} on every button sharing it"
             )),
+            Self::InvalidIdempotency { .. } => Some(
+                "give a non-empty key of at most 512 bytes and a TTL like 24h".to_owned(),
+            ),
             Self::IdempotencyConflict { .. } => Some(
                 "use a new idempotency key for other arguments, or repeat the original arguments"
                     .to_owned(),

@@ -58,6 +58,7 @@ mod engine;
 mod env;
 mod error;
 mod http;
+mod idempotency;
 mod press;
 mod prompt;
 mod queue;
@@ -76,6 +77,9 @@ pub use engine::{
 };
 pub use env::{MASK, PROGRESS_ENV, dry_run_env, find_interpreter};
 pub use error::Error;
+pub use idempotency::{
+    DEFAULT_IDEMPOTENCY_TTL, Idempotency, MAX_IDEMPOTENCY_KEY, parse_go_duration,
+};
 pub use press::{press, press_blocking};
 pub use prompt::{
     AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER, agent_notes, is_scaffold_agents_md,

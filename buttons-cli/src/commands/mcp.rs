@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use buttons_exec::{ArgInput, Engine, PressOptions};
+use buttons_exec::{ArgInput, Engine, Idempotency, PressOptions};
 use buttons_spec::{Button, ButtonKind, ErrorCode, Timestamp};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ListToolsResult,
@@ -126,6 +126,15 @@ impl Server {
     }
 }
 
+/// The optional tool argument carrying an idempotency key.
+const IDEMPOTENCY_ARG: &str = "idempotency_key";
+
+/// Whether the button has an argument of its own named [`IDEMPOTENCY_ARG`]
+/// (then that name is the button's, not a key).
+fn declares_idempotency_key(button: &Button) -> bool {
+    button.args.iter().any(|a| a.name == IDEMPOTENCY_ARG)
+}
+
 /// The MCP tool for a button: its name, its description plus its agent
 /// notes, and a JSON Schema of its arguments.
 fn tool_of(exposed: &Exposed) -> Tool {
@@ -136,9 +145,20 @@ fn tool_of(exposed: &Exposed) -> Tool {
         }
         description.push_str(notes.trim());
     }
-    let Value::Object(schema) = buttons_spec::input_schema(&exposed.button.args) else {
+    let Value::Object(mut schema) = buttons_spec::input_schema(&exposed.button.args) else {
         unreachable!("input_schema always returns an object");
     };
+    if !declares_idempotency_key(&exposed.button)
+        && let Some(Value::Object(properties)) = schema.get_mut("properties")
+    {
+        properties.insert(
+            IDEMPOTENCY_ARG.into(),
+            serde_json::json!({
+                "type": "string",
+                "description": "Optional: press at most once for this key (scoped to this tool, 24 h);                                 a repeat with the same arguments returns the first successful result                                 with \"replayed\": true."
+            }),
+        );
+    }
     Tool::new(exposed.button.name.clone(), description, Arc::new(schema))
 }
 
@@ -213,7 +233,22 @@ impl ServerHandler for Server {
         {
             return Err(not_a_tool());
         }
-        let supplied = ArgInput::Json(request.arguments.clone().unwrap_or_default());
+        let mut supplied = request.arguments.clone().unwrap_or_default();
+        let idempotency = if declares_idempotency_key(&loaded.button) {
+            None
+        } else {
+            match supplied.remove(IDEMPOTENCY_ARG) {
+                None | Some(Value::Null) => None,
+                Some(Value::String(key)) => Some(Idempotency::new(key)),
+                Some(_) => {
+                    return Err(McpError::invalid_params(
+                        format!("{IDEMPOTENCY_ARG} must be a string"),
+                        None,
+                    ));
+                }
+            }
+        };
+        let supplied = ArgInput::Json(supplied);
         let args = match loaded.validate(&supplied) {
             Ok(args) => args,
             Err(e) => return Ok(tool_error(&e).into()),
@@ -221,7 +256,15 @@ impl ServerHandler for Server {
         // A client's notifications/cancelled ends the press like Ctrl-C does.
         let cancelled = context.ct.clone();
         let options = PressOptions::default().cancel_on(async move { cancelled.cancelled().await });
-        let ran = match self.engine.press_loaded(&loaded, &args, options).await {
+        let pressed = match &idempotency {
+            Some(idem) => {
+                self.engine
+                    .press_loaded_once(&loaded, &args, idem, options)
+                    .await
+            }
+            None => self.engine.press_loaded(&loaded, &args, options).await,
+        };
+        let ran = match pressed {
             Ok(ran) => ran,
             Err(error) => return Ok(tool_error(&error).into()),
         };
@@ -247,8 +290,13 @@ impl ServerHandler for Server {
         } else {
             CallToolResult::error(content)
         };
-        reply.structured_content =
-            Some(serde_json::to_value(result).expect("a press result serializes"));
+        let mut structured = serde_json::to_value(result).expect("a press result serializes");
+        if ran.replayed
+            && let Some(map) = structured.as_object_mut()
+        {
+            map.insert("replayed".into(), Value::Bool(true));
+        }
+        reply.structured_content = Some(structured);
         Ok(reply.into())
     }
 

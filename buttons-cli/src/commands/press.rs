@@ -3,7 +3,9 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use buttons_exec::{ArgInput, Engine, Plan, PlannedAction, PressOptions, PressRequest, Stream};
+use buttons_exec::{
+    ArgInput, Engine, Idempotency, Plan, PlannedAction, PressOptions, PressRequest, Stream,
+};
 use buttons_spec::{ErrorCode, PressResult, Status};
 use serde_json::{Value, json};
 use tokio::signal::unix::{SignalKind, signal};
@@ -20,6 +22,13 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
             .timeout
             .as_deref()
             .map(buttons_spec::parse_timeout)
+            .transpose()?,
+        idempotency: args
+            .idempotency_key
+            .map(|key| -> CliResult<Idempotency> {
+                let ttl = buttons_exec::parse_go_duration(&args.idempotency_ttl)?;
+                Ok(Idempotency::new(key).ttl(ttl))
+            })
             .transpose()?,
     };
     let engine = Engine::from_env(super::open_store(out)?);
@@ -74,7 +83,10 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
         );
     }
 
-    let status = status_line(result);
+    let mut status = status_line(result);
+    if ran.replayed {
+        status.push_str(" (replayed: an earlier press with this idempotency key)");
+    }
     let mut stderr = String::new();
     if !args.follow && !result.stderr.is_empty() {
         stderr.push_str(&result.stderr);
@@ -85,6 +97,11 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
     let _ = write!(stderr, "{status}");
     let stdout = result.stdout.clone();
     let mut reply = Reply::new(result).stdout(stdout).stderr(stderr);
+    if ran.replayed
+        && let Some(data) = reply.data.as_object_mut()
+    {
+        data.insert("replayed".into(), Value::Bool(true));
+    }
     reply.failure = failure_of(result);
     Ok(reply)
 }

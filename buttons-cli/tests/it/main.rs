@@ -7,6 +7,7 @@ mod cli;
 mod examples;
 mod history;
 mod http;
+mod idempotency;
 mod mcp;
 mod orientation;
 mod press;

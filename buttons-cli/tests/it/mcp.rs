@@ -122,7 +122,14 @@ fn lists_only_enabled_buttons_with_their_schema() {
             description.contains("greet people politely"),
             "{description}"
         );
-        let schema = Value::Object((*greet.input_schema).clone());
+        let mut schema = Value::Object((*greet.input_schema).clone());
+        // Every tool takes an optional idempotency key.
+        let key = schema["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("idempotency_key")
+            .unwrap();
+        assert_eq!(key["type"], "string");
         assert_eq!(
             schema,
             json!({
@@ -597,4 +604,90 @@ fn a_cancelled_call_ends_the_press_group_and_records_it() {
     );
     drop(stdin);
     assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn an_idempotency_key_argument_presses_once_per_tool() {
+    let sb = Sandbox::new();
+    let runs = sb.path().join("runs");
+    for name in ["pay", "refund"] {
+        sb.ok(&[
+            "create",
+            name,
+            "--mcp",
+            "--arg",
+            "n:int:required",
+            "--code",
+            &format!(
+                "echo run >> '{}'; echo \"n=$BUTTONS_ARG_N\"",
+                runs.display()
+            ),
+        ]);
+    }
+    runtime().block_on(async {
+        let client = connect(&sb, Client::default()).await;
+        let args = json!({"n": 1, "idempotency_key": "k1"});
+        let first = client.call_tool(call("pay", args.clone())).await.unwrap();
+        let first = first.structured_content.unwrap();
+        assert_eq!(first["status"], "ok", "{first}");
+        assert!(first.get("replayed").is_none());
+        let again = client.call_tool(call("pay", args.clone())).await.unwrap();
+        let mut again = again.structured_content.unwrap();
+        assert_eq!(
+            again.as_object_mut().unwrap().remove("replayed"),
+            Some(json!(true))
+        );
+        assert_eq!(again, first);
+        // Scoped to the tool: the same key on another one runs it.
+        let other = client.call_tool(call("refund", args)).await.unwrap();
+        assert!(other.structured_content.unwrap().get("replayed").is_none());
+        // Other arguments with the key are refused.
+        let clash = client
+            .call_tool(call("pay", json!({"n": 2, "idempotency_key": "k1"})))
+            .await
+            .unwrap();
+        assert_eq!(clash.is_error, Some(true));
+        assert_eq!(
+            clash.structured_content.unwrap()["code"],
+            "VALIDATION_ERROR"
+        );
+        client.cancel().await.unwrap();
+    });
+    assert_eq!(std::fs::read_to_string(&runs).unwrap().lines().count(), 2);
+    assert_eq!(sb.ok(&["history", "pay"]).as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn concurrent_tool_calls_honour_a_shared_queue() {
+    let sb = Sandbox::new();
+    let log = sb.path().join("log");
+    for name in ["qa", "qb"] {
+        sb.ok(&[
+            "create",
+            name,
+            "--mcp",
+            "--code",
+            &crate::queues::logging_script(&log, "0.1"),
+        ]);
+        crate::queues::set_queue(&sb, name, json!({"name": "shared", "concurrency": 1}));
+    }
+    runtime().block_on(async {
+        let client = Arc::new(connect(&sb, Client::default()).await);
+        let calls: Vec<_> = (0..10)
+            .map(|i| {
+                let client = Arc::clone(&client);
+                tokio::spawn(async move {
+                    let name = if i % 2 == 0 { "qa" } else { "qb" };
+                    client.call_tool(call(name, json!({}))).await.unwrap()
+                })
+            })
+            .collect();
+        for c in calls {
+            let result = c.await.unwrap();
+            assert_ne!(result.is_error, Some(true), "{result:?}");
+        }
+    });
+    let (most, runs) = crate::queues::max_alive(&std::fs::read_to_string(&log).unwrap());
+    assert_eq!(runs, 10);
+    assert_eq!(most, 1, "two presses of the queue ran at once");
 }

@@ -7,6 +7,7 @@ mod engine;
 mod env;
 mod errors;
 mod http;
+mod idempotency;
 mod injection;
 mod lifecycle;
 mod prompt;
