@@ -258,7 +258,7 @@ mod tests {
     #[test]
     fn resolves_keys() {
         let mut b = button(json!({"name": "a", "key": "u-${args.user}/${inputs.user}${x}"}));
-        b.args.push(ArgDef::parse("user:string").unwrap());
+        b.args.push(ArgDef::parse("user:string:required").unwrap());
         let spec = QueueSpec::from_button(&b).unwrap().unwrap();
         let args = Args::validate(&b.args, [("user", "7")]).unwrap();
         assert_eq!(spec.resolve_key(&args).unwrap(), "u-7/7${x}");
