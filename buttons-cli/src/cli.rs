@@ -34,6 +34,8 @@ pub(crate) enum Command {
     List,
     /// Press a button: run it and record the run.
     Press(PressArgs),
+    /// Press many buttons at once: smash A B C, or smash a,b,c.
+    Smash(SmashArgs),
     /// Show recent presses, newest first.
     History(HistoryArgs),
     /// The overview an agent reads first: buttons, their last runs, presses
@@ -267,4 +269,32 @@ pub(crate) enum McpCommand {
         /// The button's name.
         name: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SmashArgs {
+    /// The buttons to press (names, or comma-separated lists of names).
+    #[arg(required = true, value_name = "NAME")]
+    pub(crate) names: Vec<String>,
+    /// key=value for every button declaring `key`, or NAME.key=value for one (repeatable).
+    #[arg(long = "arg", value_name = "KEY=VALUE")]
+    pub(crate) args: Vec<String>,
+    /// After a failure: stop (skip what has not started, cancel what runs) or continue.
+    #[arg(long, value_enum, default_value = "stop", value_name = "MODE")]
+    pub(crate) on_failure: OnFailureArg,
+    /// How many buttons run at once (default: the number of cores; at most 50).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=50))]
+    pub(crate) concurrency: Option<u16>,
+    /// The timeout of each press, in seconds (else each button's own).
+    #[arg(long, value_name = "SECS")]
+    pub(crate) timeout: Option<String>,
+}
+
+/// `--on-failure`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum OnFailureArg {
+    /// Skip what has not started and cancel what runs.
+    Stop,
+    /// Press every button.
+    Continue,
 }

@@ -20,6 +20,8 @@ pub(crate) struct Reply {
     pub(crate) failure: Option<CliError>,
     /// Everything was already written line by line (`-f`): print nothing more.
     pub(crate) streamed: bool,
+    /// Exit 1 after a success envelope (a smash with failures).
+    pub(crate) exit_failure: bool,
 }
 
 impl Reply {
@@ -30,6 +32,7 @@ impl Reply {
             stderr: String::new(),
             failure: None,
             streamed: false,
+            exit_failure: false,
         }
     }
 
@@ -115,6 +118,9 @@ impl Output {
                     failure: Some(err), ..
                 })
                 | Err(err) => err.exit_code(),
+                Ok(Reply {
+                    exit_failure: true, ..
+                }) => ExitCode::FAILURE,
                 Ok(_) => ExitCode::SUCCESS,
             },
         }

@@ -80,6 +80,16 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A smash that cannot start: no buttons, or an argument no button
+    /// takes.
+    #[error("{reason}")]
+    InvalidSmash {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A press task of a smash panicked or was aborted.
+    #[error("a press of the smash did not finish: {0}")]
+    Task(String),
     /// The tokio runtime behind a blocking press could not be built.
     #[error("start the async runtime for a blocking press")]
     Runtime(#[source] std::io::Error),
@@ -94,10 +104,11 @@ impl Error {
             Self::Store(e) => e.code(),
             Self::Http(e) => e.code(),
             Self::Unsupported { .. } => ErrorCode::ValidationError,
-            Self::Runtime(_) => ErrorCode::InternalError,
+            Self::Runtime(_) | Self::Task(_) => ErrorCode::InternalError,
             Self::InvalidQueue { .. }
             | Self::IdempotencyConflict { .. }
-            | Self::InvalidIdempotency { .. } => ErrorCode::ValidationError,
+            | Self::InvalidIdempotency { .. }
+            | Self::InvalidSmash { .. } => ErrorCode::ValidationError,
             Self::QueueTimeout { .. } => ErrorCode::QueueTimeout,
             Self::Cancelled { .. } => ErrorCode::ScriptError,
         }
@@ -124,7 +135,11 @@ impl Error {
             Self::Unsupported { kind } => Some(format!(
                 "this build cannot press {kind} buttons; use a build with {kind} support"
             )),
-            Self::Runtime(_) | Self::Cancelled { .. } => None,
+            Self::Runtime(_) | Self::Cancelled { .. } | Self::Task(_) => None,
+            Self::InvalidSmash { .. } => Some(
+                "name the buttons in `SmashRequest::buttons`; give an argument as `k` (every button declaring it) or `NAME.k` (one button)"
+                    .to_owned(),
+            ),
             Self::InvalidQueue { .. } => Some(
                 "give `queue` a non-empty `name`, a `concurrency` of 1 or more and an optional string `key`"
                     .to_owned(),

@@ -62,6 +62,7 @@ mod idempotency;
 mod press;
 mod prompt;
 mod queue;
+mod smash;
 mod unix;
 
 #[doc = include_str!("../README.md")]
@@ -85,3 +86,7 @@ pub use prompt::{
     AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER, agent_notes, is_scaffold_agents_md,
 };
 pub use queue::{QueueSpec, pool_size};
+pub use smash::{
+    MAX_SMASH_CONCURRENCY, OnFailure, SmashItem, SmashOutcome, SmashReport, SmashRequest,
+    default_concurrency,
+};

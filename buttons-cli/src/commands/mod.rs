@@ -13,6 +13,7 @@ mod logs;
 pub(crate) mod mcp;
 mod press;
 mod show;
+mod smash;
 mod summary;
 mod tail;
 mod version;
@@ -31,6 +32,7 @@ pub(crate) fn run(command: Command, out: Output) -> CliResult<Reply> {
         Command::Create(args) => create::run(*args, out),
         Command::List => list::run(out),
         Command::Press(args) => press::run(args, out),
+        Command::Smash(args) => smash::run(args, out),
         Command::History(args) => history::run(args, out),
         Command::Summary(args) => summary::run(args, out),
         Command::Logs(args) => logs::run(args, out),

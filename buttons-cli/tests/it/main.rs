@@ -12,6 +12,7 @@ mod mcp;
 mod orientation;
 mod press;
 mod queues;
+mod smash;
 mod tty;
 
 use std::path::{Path, PathBuf};

@@ -12,3 +12,4 @@ mod injection;
 mod lifecycle;
 mod prompt;
 mod queues;
+mod smash;
