@@ -6,7 +6,11 @@
 //! JSON), merges the batteries, resolves the timeout ([`resolve_timeout`]),
 //! creates the run's progress file, runs the press and writes one run record
 //! beside it, both named by the run's id ([`Ran::id`]). [`Engine::plan`] is a
-//! typed dry run ([`Plan`]). Errors ([`Error`]) carry a stable
+//! typed dry run ([`Plan`]). The same press path honours a button's `queue`
+//! ([`QueueSpec`]: cross-process slots, `QUEUE_TIMEOUT`), idempotency keys
+//! ([`PressRequest::idempotency`], [`Idempotency`]: one run per button and
+//! key, replays flagged [`Ran::replayed`]), and [`Engine::smash`] presses
+//! many buttons at once ([`SmashRequest`]). Errors ([`Error`]) carry a stable
 //! [`code`](Error::code) and a [`hint`](Error::hint) in API terms.
 //!
 //! Below it, [`press`] runs one button from an in-memory spec

@@ -6,7 +6,8 @@
 //! records (atomic, unique, time-sortable, pruned to [`MAX_RECORDS`]), light
 //! summaries of them read from a bounded head ([`Store::summaries`],
 //! [`Store::overview`]) and the markers of presses under way
-//! ([`Store::active_runs`]). It keeps the directory private: every directory
+//! ([`Store::active_runs`]), queue slot locks ([`Store::try_queue_slot`]) and
+//! idempotency entries ([`Store::try_lock_idempotency`]). It keeps the directory private: every directory
 //! 0700 and every file 0600 (code 0700) whatever the umask, a pre-existing
 //! data directory tightened or refused, and no write through a symbolic link.
 //! It runs nothing (that is `buttons-exec`) and prints nothing
