@@ -200,3 +200,57 @@ fn a_bad_queue_block_is_a_validation_error() {
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::ValidationError);
 }
+
+#[test]
+fn a_cancelled_wait_ends_at_once_and_runs_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::at(tmp.path().join("data")).unwrap();
+    add(
+        &store,
+        "c",
+        "true",
+        json!({"name": "busy", "concurrency": 1}),
+        &[],
+    );
+    let _held = store.try_queue_slot(&["busy"], 1).unwrap().unwrap();
+    let engine = Engine::new(store).base_env(path_env());
+    let options = PressOptions::default()
+        .cancel_on(async { tokio::time::sleep(Duration::from_millis(100)).await });
+    let clock = std::time::Instant::now();
+    let request = PressRequest::new("c").timeout(Duration::from_secs(60));
+    let err = engine.press_blocking(&request, options).unwrap_err();
+    assert!(
+        matches!(err, buttons_exec::Error::Cancelled { .. }),
+        "{err}"
+    );
+    assert!(clock.elapsed() < Duration::from_secs(30));
+    assert!(engine.store().records(None, 10).unwrap().is_empty());
+}
+
+#[test]
+fn smash_honours_a_shared_queue() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::at(tmp.path().join("data")).unwrap();
+    let log = tmp.path().join("log");
+    let names: Vec<String> = (1..=4).map(|i| format!("m{i}")).collect();
+    for name in &names {
+        add(
+            &store,
+            name,
+            &logging_script(&log, "0.1"),
+            json!({"name": "one-at-a-time", "concurrency": 1}),
+            &[],
+        );
+    }
+    let engine = Engine::new(store).base_env(path_env());
+    let request = buttons_exec::SmashRequest {
+        buttons: names,
+        concurrency: Some(4),
+        ..buttons_exec::SmashRequest::default()
+    };
+    let report = engine.smash_blocking(&request, |_| {}).unwrap();
+    assert_eq!(report.failures, 0);
+    let spans = intervals(&std::fs::read_to_string(&log).unwrap());
+    assert_eq!(spans.len(), 4);
+    assert_eq!(max_overlap(&spans), 1, "{spans:?}");
+}
