@@ -69,6 +69,10 @@ pub struct ArgDef {
     /// The allowed values, for `enum` only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
+    /// What the argument is for, when the spec says (shown to agents in a
+    /// tool's input schema). Not part of the `name:type:...` definition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 impl ArgDef {
@@ -146,6 +150,7 @@ impl ArgDef {
             arg_type,
             required,
             values,
+            description: None,
         })
     }
 
@@ -214,6 +219,16 @@ pub fn arg_env_var(name: &str) -> String {
     var
 }
 
+/// What [`Args::validate_json`] accepts for a type, for error messages.
+fn json_type_rule(ty: ArgType) -> &'static str {
+    match ty {
+        ArgType::Int => "an int: give an integer or a string of digits",
+        ArgType::Bool => "a bool: give true or false",
+        ArgType::String => "a string: give a string, number or boolean",
+        ArgType::Enum => "an enum: give one of its values as a string",
+    }
+}
+
 fn json_type_name(ty: ArgType) -> &'static str {
     match ty {
         ArgType::Int => "integer",
@@ -241,6 +256,9 @@ pub fn input_schema(defs: &[ArgDef]) -> serde_json::Value {
         prop.insert("type".into(), json_type_name(def.arg_type).into());
         if def.arg_type == ArgType::Enum {
             prop.insert("enum".into(), def.values.clone().into());
+        }
+        if let Some(description) = def.description.as_deref().filter(|d| !d.is_empty()) {
+            prop.insert("description".into(), description.into());
         }
         properties.insert(def.name.clone(), prop.into());
     }
@@ -415,17 +433,28 @@ impl Args {
         Ok(Self { values })
     }
 
-    /// Validates arguments that arrived as JSON values (an MCP tool call, say):
-    /// `string` and `enum` take JSON strings, `int` a JSON integer (or a string
-    /// holding one), `bool` a JSON boolean (or a string `bool` accepts). `null`
-    /// counts as absent. Then the same checks as [`Args::validate`].
+    /// Validates arguments that arrived as JSON values (an MCP tool call, a
+    /// REST body), by one rule for every JSON front end:
+    ///
+    /// | type     | accepts                                                    |
+    /// |----------|------------------------------------------------------------|
+    /// | `string` | any JSON scalar, as text (`1` is `"1"`, `true` is `"true"`) |
+    /// | `int`    | a JSON integer, or a string of an integer (`"3"`)          |
+    /// | `bool`   | `true`/`false`, or the strings `"true"`/`"false"`          |
+    /// | `enum`   | a string or number whose text is one of the values         |
+    ///
+    /// Anything else (an array, an object, `1.5` for an `int`, `1` for a
+    /// `bool`) is [`Error::InvalidArgValue`] naming the argument and its
+    /// type. `null` counts as absent. Then the same checks as
+    /// [`Args::validate`].
     ///
     /// ```
     /// use buttons_spec::{ArgDef, Args};
-    /// let defs = [ArgDef::parse("n:int:required")?, ArgDef::parse("loud:bool:optional")?];
-    /// let json = serde_json::json!({"n": 3, "loud": true});
+    /// let defs = [ArgDef::parse("n:int:required")?, ArgDef::parse("s:string:optional")?];
+    /// let json = serde_json::json!({"n": "3", "s": 1});
     /// let args = Args::validate_json(&defs, json.as_object().unwrap())?;
     /// assert_eq!(args.get("n").unwrap().as_str(), "3");
+    /// assert_eq!(args.get("s").unwrap().as_str(), "1");
     /// assert!(Args::validate_json(&defs, serde_json::json!({"n": "x"}).as_object().unwrap()).is_err());
     /// # Ok::<(), buttons_spec::Error>(())
     /// ```
@@ -437,17 +466,32 @@ impl Args {
         let mut pairs = Vec::with_capacity(supplied.len());
         for (name, value) in supplied {
             let expected = defs.iter().find(|d| &d.name == name).map(|d| d.arg_type);
+            let scalar_text = match value {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                Value::Bool(b) => Some(b.to_string()),
+                Value::Null | Value::Array(_) | Value::Object(_) => None,
+            };
             let text = match (expected, value) {
                 (_, Value::Null) => continue,
-                (_, Value::String(s)) => s.clone(),
-                (Some(ArgType::Int), Value::Number(n)) if n.is_i64() => n.to_string(),
+                // An undeclared name: Args::validate names the declared ones.
+                (None, other) => scalar_text.unwrap_or_else(|| other.to_string()),
+                (Some(ArgType::String | ArgType::Enum), _) if scalar_text.is_some() => {
+                    scalar_text.unwrap_or_default()
+                }
+                (Some(ArgType::Int), Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
+                (Some(ArgType::Int), Value::String(s)) => s.clone(),
                 (Some(ArgType::Bool), Value::Bool(b)) => b.to_string(),
-                (None, other) => other.to_string(),
+                (Some(ArgType::Bool), Value::String(s))
+                    if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") =>
+                {
+                    s.to_ascii_lowercase()
+                }
                 (Some(ty), other) => {
                     return Err(Error::InvalidArgValue {
                         name: name.clone(),
                         value: other.to_string(),
-                        reason: format!("expected a JSON {}", json_type_name(ty)),
+                        reason: format!("argument {name:?} is {}", json_type_rule(ty)),
                     });
                 }
             };
@@ -570,14 +614,26 @@ mod tests {
         assert_eq!(args.get("n").unwrap().to_json(), serde_json::json!(-4));
         assert_eq!(args.get("b").unwrap().as_str(), "false");
         assert!(ok(serde_json::json!({"n": "7"})).is_ok());
+        // A string takes any scalar as text; a bool its two strings.
+        let args = ok(serde_json::json!({"n": "7", "s": 1, "b": "TRUE"})).unwrap();
+        assert_eq!(args.get("s").unwrap().as_str(), "1");
+        assert_eq!(args.get("b").unwrap().as_str(), "true");
+        let args = ok(serde_json::json!({"n": 1, "s": false})).unwrap();
+        assert_eq!(args.get("s").unwrap().as_str(), "false");
+        let e = ok(serde_json::json!({"n": 1, "b": 1})).unwrap_err();
+        assert!(e.to_string().contains("\"b\" is a bool"), "{e}");
         assert!(
             ok(serde_json::json!({"n": null})).unwrap_err().code() == crate::ErrorCode::MissingArg
         );
         for bad in [
             serde_json::json!({"n": 1.5}),
             serde_json::json!({"n": true}),
+            serde_json::json!({"n": [1]}),
             serde_json::json!({"n": 1, "b": 1}),
-            serde_json::json!({"n": 1, "s": 5}),
+            serde_json::json!({"n": 1, "b": "1"}),
+            serde_json::json!({"n": 1, "b": "yes"}),
+            serde_json::json!({"n": 1, "s": [5]}),
+            serde_json::json!({"n": 1, "s": {"a": 1}}),
             serde_json::json!({"n": 1, "zzz": "x"}),
         ] {
             let e = ok(bad.clone()).unwrap_err();

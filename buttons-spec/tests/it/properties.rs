@@ -29,6 +29,7 @@ fn arg_def() -> impl Strategy<Value = ArgDef> {
         } else {
             Vec::new()
         },
+        description: None,
     })
 }
 

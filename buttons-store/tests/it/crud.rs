@@ -325,6 +325,7 @@ fn create_refuses_bad_arg_defs_and_leaves_nothing() {
         arg_type: ArgType::String,
         required: false,
         values: Vec::new(),
+        description: None,
     };
     let cases: [(&str, Vec<ArgDef>, &str); 4] = [
         ("collide", vec![def("a-b"), def("a_b")], "BUTTONS_ARG_A_B"),
