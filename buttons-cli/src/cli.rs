@@ -255,6 +255,20 @@ pub(crate) struct ScopeArgs {
 pub(crate) struct McpArgs {
     #[command(subcommand)]
     pub(crate) command: Option<McpCommand>,
+    /// Also offer the `buttons_create` tool. Created buttons are not
+    /// MCP-enabled (a human runs `buttons mcp enable NAME`) unless
+    /// `--allow-create=trusted`.
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "review", value_name = "MODE")]
+    pub(crate) allow_create: Option<AllowCreate>,
+}
+
+/// Who may press a button an agent created through `buttons_create`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum AllowCreate {
+    /// Only after a human enables it (`buttons mcp enable NAME`).
+    Review,
+    /// At once: the created button is MCP-enabled.
+    Trusted,
 }
 
 #[derive(Debug, Subcommand)]

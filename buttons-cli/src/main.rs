@@ -21,9 +21,13 @@ fn main() -> ExitCode {
             let command = cli
                 .command
                 .unwrap_or(cli::Command::Summary(cli::SummaryArgs { deep: false }));
-            if let cli::Command::Mcp(cli::McpArgs { command: None }) = command {
+            if let cli::Command::Mcp(cli::McpArgs {
+                command: None,
+                allow_create,
+            }) = command
+            {
                 // stdout belongs to the protocol: no envelope, no human text.
-                return commands::mcp::serve(Output::detect(true));
+                return commands::mcp::serve(Output::detect(true), allow_create);
             }
             let json = cli.json
                 || matches!(&command, cli::Command::Show(words) if words.iter().any(|w| w == "--json"));

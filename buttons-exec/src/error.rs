@@ -110,7 +110,7 @@ impl Error {
             | Self::InvalidIdempotency { .. }
             | Self::InvalidSmash { .. } => ErrorCode::ValidationError,
             Self::QueueTimeout { .. } => ErrorCode::QueueTimeout,
-            Self::Cancelled { .. } => ErrorCode::ScriptError,
+            Self::Cancelled { .. } => ErrorCode::Cancelled,
         }
     }
 

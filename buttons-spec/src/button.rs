@@ -656,6 +656,67 @@ impl Button {
         }
     }
 
+    /// What the button does, for someone choosing it (an agent reading a tool
+    /// list): its `description` when it has one, else a sentence made from
+    /// its kind and arguments.
+    ///
+    /// ```
+    /// use buttons_spec::{ArgDef, Button, ButtonName};
+    /// let mut button = Button::new(&ButtonName::new("deploy")?, jiff::Timestamp::UNIX_EPOCH);
+    /// button.args = vec![ArgDef::parse("env:enum:required:dev|prod")?];
+    /// assert_eq!(
+    ///     button.describe(),
+    ///     "Runs the shell script of `deploy`; arguments: env (dev|prod, required)"
+    /// );
+    /// button.description = "Ships it".into();
+    /// assert_eq!(button.describe(), "Ships it");
+    /// # Ok::<(), buttons_spec::Error>(())
+    /// ```
+    pub fn describe(&self) -> String {
+        use std::fmt::Write as _;
+        if !self.description.trim().is_empty() {
+            return self.description.trim().to_owned();
+        }
+        let name = &self.name;
+        let mut text = match self.kind() {
+            ButtonKind::Code(runtime) => {
+                format!("Runs the {} script of `{name}`", runtime.as_str())
+            }
+            ButtonKind::Http => {
+                let host = if self.allowed_host.is_empty() {
+                    String::new()
+                } else {
+                    format!(" to {}", self.allowed_host)
+                };
+                format!(
+                    "Sends the HTTP {} request of `{name}`{host}",
+                    self.method.as_str()
+                )
+            }
+            ButtonKind::Prompt => format!("Returns the prompt of `{name}`"),
+            ButtonKind::App => format!("The app `{name}` (not pressable)"),
+            ButtonKind::Unknown(runtime) => format!("Runs the {runtime} code of `{name}`"),
+        };
+        if self.args.is_empty() {
+            text.push_str("; no arguments");
+        } else {
+            text.push_str("; arguments: ");
+            for (i, def) in self.args.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(", ");
+                }
+                let ty = if def.arg_type == crate::ArgType::Enum {
+                    def.values.join("|")
+                } else {
+                    def.arg_type.to_string()
+                };
+                let need = if def.required { "required" } else { "optional" };
+                let _ = write!(text, "{} ({ty}, {need})", def.name);
+            }
+        }
+        text
+    }
+
     /// The press timeout (the default when `timeout_seconds` is 0).
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(if self.timeout_seconds == 0 {

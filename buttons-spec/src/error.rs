@@ -31,6 +31,9 @@ pub enum ErrorCode {
     /// A press waited for a slot of its button's queue longer than its
     /// timeout allowed, and did not run.
     QueueTimeout,
+    /// The press was cancelled (by the caller, a client's cancellation or
+    /// Ctrl-C) before it finished.
+    Cancelled,
 }
 
 impl ErrorCode {
@@ -47,6 +50,7 @@ impl ErrorCode {
             Self::InternalError => "INTERNAL_ERROR",
             Self::NotApplicable => "NOT_APPLICABLE",
             Self::QueueTimeout => "QUEUE_TIMEOUT",
+            Self::Cancelled => "CANCELLED",
         }
     }
 }

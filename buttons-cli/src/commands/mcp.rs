@@ -14,14 +14,16 @@ use std::time::Duration;
 use buttons_exec::{ArgInput, Engine, Idempotency, PressOptions};
 use buttons_spec::{Button, ButtonKind, ErrorCode, Timestamp};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::{NotificationContext, RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler, ServiceExt as _};
+use serde_json::Map;
 use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 
-use crate::cli::McpCommand;
+use crate::cli::{AllowCreate, McpCommand};
 use crate::commands::{button_name, open_store};
 use crate::error::{CliError, CliResult};
 use crate::output::{Output, Reply};
@@ -48,7 +50,7 @@ pub(crate) fn run(command: McpCommand, out: Output) -> CliResult<Reply> {
 
 /// `buttons mcp`: serves until the client closes stdin. Prints nothing but
 /// protocol messages on stdout.
-pub(crate) fn serve(out: Output) -> ExitCode {
+pub(crate) fn serve(out: Output, allow_create: Option<AllowCreate>) -> ExitCode {
     let fail = |message: String| {
         let _ = writeln!(std::io::stderr().lock(), "buttons mcp: {message}");
         ExitCode::FAILURE
@@ -67,6 +69,8 @@ pub(crate) fn serve(out: Output) -> ExitCode {
     };
     let server = Server {
         engine: Arc::new(Engine::from_env(store)),
+        allow_create,
+        calls: Arc::new(Semaphore::new(MAX_CONCURRENT_CALLS)),
     };
     runtime.block_on(async move {
         let service = match server.serve(rmcp::transport::stdio()).await {
@@ -80,10 +84,26 @@ pub(crate) fn serve(out: Output) -> ExitCode {
     })
 }
 
+/// At most this many `tools/call` requests run at once; others wait.
+const MAX_CONCURRENT_CALLS: usize = 4;
+
+fn missing_name() -> CallToolResult {
+    agent_error(
+        ErrorCode::MissingArg,
+        "missing the argument `name`",
+        "add the argument `name`: a button's name from buttons_list",
+    )
+}
+
 /// The MCP server: a view of one data directory, read afresh on every request.
 #[derive(Clone)]
 struct Server {
     engine: Arc<Engine>,
+    /// Whether `buttons_create` is offered, and whether what it creates is
+    /// MCP-enabled at once.
+    allow_create: Option<AllowCreate>,
+    /// Bounds the tool calls running at once.
+    calls: Arc<Semaphore>,
 }
 
 /// An enabled, pressable button and its agent notes.
@@ -135,14 +155,13 @@ fn declares_idempotency_key(button: &Button) -> bool {
     button.args.iter().any(|a| a.name == IDEMPOTENCY_ARG)
 }
 
-/// The MCP tool for a button: its name, its description plus its agent
-/// notes, and a JSON Schema of its arguments.
+/// The MCP tool for a button: its name, its description (or one made from
+/// its kind and arguments) plus its agent notes, and a JSON Schema of its
+/// arguments.
 fn tool_of(exposed: &Exposed) -> Tool {
-    let mut description = exposed.button.description.clone();
+    let mut description = exposed.button.describe();
     if let Some(notes) = &exposed.notes {
-        if !description.is_empty() {
-            description.push_str("\n\n");
-        }
+        description.push_str("\n\n");
         description.push_str(notes.trim());
     }
     let Value::Object(mut schema) = buttons_spec::input_schema(&exposed.button.args) else {
@@ -151,15 +170,113 @@ fn tool_of(exposed: &Exposed) -> Tool {
     if !declares_idempotency_key(&exposed.button)
         && let Some(Value::Object(properties)) = schema.get_mut("properties")
     {
-        properties.insert(
-            IDEMPOTENCY_ARG.into(),
-            serde_json::json!({
-                "type": "string",
-                "description": "Optional: press at most once for this key (scoped to this tool, 24 h);                                 a repeat with the same arguments returns the first successful result                                 with \"replayed\": true."
-            }),
-        );
+        properties.insert(IDEMPOTENCY_ARG.into(), idempotency_schema());
     }
     Tool::new(exposed.button.name.clone(), description, Arc::new(schema))
+}
+
+fn idempotency_schema() -> Value {
+    json!({
+        "type": "string",
+        "description": "Optional: press at most once for this key (scoped to the button, 24 h); \
+                        a repeat with the same arguments returns the first successful result \
+                        with \"replayed\": true."
+    })
+}
+
+/// The meta-tools, named and shaped as the Go tool's are.
+const LIST_TOOL: &str = "buttons_list";
+const INSPECT_TOOL: &str = "buttons_inspect";
+const PRESS_TOOL: &str = "buttons_press";
+const CREATE_TOOL: &str = "buttons_create";
+
+fn schema(value: Value) -> Arc<Map<String, Value>> {
+    let Value::Object(map) = value else {
+        unreachable!("tool schemas are objects");
+    };
+    Arc::new(map)
+}
+
+/// `buttons_list`, `buttons_inspect`, `buttons_press`, and `buttons_create`
+/// when the server allows it.
+fn meta_tools(allow_create: Option<AllowCreate>) -> Vec<Tool> {
+    let name_arg =
+        json!({"type": "string", "description": "The button's name, as buttons_list gives it."});
+    let mut tools = vec![
+        Tool::new(
+            LIST_TOOL,
+            "Lists the buttons this server may press: name, description and arguments \
+             (name, type, required, values) of each.",
+            schema(json!({"type": "object", "properties": {}, "additionalProperties": false})),
+        ),
+        Tool::new(
+            INSPECT_TOOL,
+            "Shows one button: its spec (button.json), its AGENTS.md notes and its last run.",
+            schema(json!({
+                "type": "object",
+                "properties": {"name": name_arg},
+                "required": ["name"],
+                "additionalProperties": false,
+            })),
+        ),
+        Tool::new(
+            PRESS_TOOL,
+            "Presses a button by name with its arguments, and returns the press result \
+             (status, exit_code, stdout, stderr) in structuredContent.",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "name": name_arg,
+                    "args": {
+                        "type": "object",
+                        "description": "The button's arguments by name (see buttons_list).",
+                        "additionalProperties": {"type": ["string", "number", "integer", "boolean"]},
+                    },
+                    IDEMPOTENCY_ARG: idempotency_schema(),
+                },
+                "required": ["name"],
+                "additionalProperties": false,
+            })),
+        ),
+    ];
+    if let Some(mode) = allow_create {
+        let after = match mode {
+            AllowCreate::Review => {
+                "The new button cannot be pressed until a human enables it for MCP \
+                 (`buttons mcp enable NAME`)."
+            }
+            AllowCreate::Trusted => "The new button can be pressed at once.",
+        };
+        tools.push(Tool::new(
+            CREATE_TOOL,
+            format!(
+                "Creates a code button (give `code`, and `runtime` shell, bash, python or node) \
+                 or an HTTP button (give `url`, optionally `method`, `headers`, `body`). {after}"
+            ),
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "description": "The new button's name (lowercase letters, digits and -)."},
+                    "description": {"type": "string", "description": "What the button does."},
+                    "code": {"type": "string", "description": "The script, for a code button."},
+                    "runtime": {"type": "string", "enum": ["shell", "bash", "python", "node"], "description": "The script's interpreter (default shell)."},
+                    "url": {"type": "string", "description": "The URL template, for an HTTP button ({{arg}} placeholders)."},
+                    "method": {"type": "string", "description": "The HTTP method (default GET)."},
+                    "headers": {"type": "object", "additionalProperties": {"type": "string"}, "description": "HTTP headers by name."},
+                    "body": {"type": "string", "description": "The HTTP body template."},
+                    "args": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "Argument definitions, each `name:type:required|optional`, enums with a fourth part `a|b`; types string, int, bool, enum.",
+                    },
+                    "timeout_seconds": {"type": "integer", "minimum": 1, "description": "The press timeout (default 300)."},
+                },
+                "required": ["name"],
+                "additionalProperties": false,
+            })),
+        ));
+    }
+    tools
 }
 
 /// A tool error (not a protocol error) carrying the error envelope's fields.
@@ -172,6 +289,17 @@ fn tool_error(e: &buttons_exec::Error) -> CallToolResult {
             serde_json::to_value(defs).expect("argument definitions serialize"),
         ));
     }
+    envelope_error(error)
+}
+
+/// A tool error from a code, a message and a hint written for a tool call.
+fn agent_error(code: ErrorCode, message: impl Into<String>, hint: &str) -> CallToolResult {
+    let mut error = CliError::validation(message).with_hint(hint);
+    error.code = code;
+    envelope_error(error)
+}
+
+fn envelope_error(error: CliError) -> CallToolResult {
     let mut text = format!("{}: {}", error.code, error.message);
     if let Some(hint) = &error.hint {
         text.push_str("\nhint: ");
@@ -183,76 +311,151 @@ fn tool_error(e: &buttons_exec::Error) -> CallToolResult {
     result
 }
 
-impl ServerHandler for Server {
-    fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_tool_list_changed()
-                .build(),
-        )
-        .with_instructions(
-            "Each tool presses a button: a script, an HTTP request or a prompt. \
-             structuredContent holds the press result (status, exit_code, stdout, stderr).",
-        )
-    }
+/// A successful meta-tool answer: the value as JSON text and as structuredContent.
+fn structured(value: Value) -> CallToolResult {
+    let text = serde_json::to_string_pretty(&value).expect("a JSON value serializes");
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    result.structured_content = Some(value);
+    result
+}
 
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, McpError> {
-        let tools = self.exposed()?.iter().map(tool_of).collect();
-        Ok(ListToolsResult::with_all_items(tools))
-    }
+/// How a press was asked for: by the button's own tool, or by `buttons_press`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Via {
+    OwnTool,
+    Meta,
+}
 
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, McpError> {
-        // One load and one validation per call.
-        let not_a_tool = || {
-            McpError::invalid_params(
+fn not_enabled(name: &str) -> CallToolResult {
+    agent_error(
+        ErrorCode::NotFound,
+        format!("no button named {name:?} that this server may press"),
+        "call buttons_list for the buttons this server may press; a button becomes pressable \
+         only when a human enables it for MCP (`buttons mcp enable NAME`)",
+    )
+}
+
+impl Server {
+    /// Loads an MCP-enabled, pressable button, or says why not.
+    fn load_enabled(&self, name: &str, via: Via) -> Result<buttons_exec::Loaded, CallError> {
+        let refused = || match via {
+            Via::OwnTool => CallError::Protocol(McpError::invalid_params(
                 format!(
-                    "no tool named {:?}: it does not exist or its button is not MCP-enabled \
-                     (buttons mcp enable NAME)",
-                    request.name
+                    "no tool named {name:?}: it does not exist or its button is not MCP-enabled \
+                     (a human runs `buttons mcp enable NAME`)"
                 ),
                 None,
-            )
+            )),
+            Via::Meta => CallError::Tool(Box::new(not_enabled(name))),
         };
-        let loaded = match self.engine.load(&request.name) {
+        let loaded = match self.engine.load(name) {
             Ok(loaded) => loaded,
-            Err(e) if e.code() == ErrorCode::NotFound => return Err(not_a_tool()),
-            Err(e) => return Ok(tool_error(&e).into()),
+            Err(e)
+                if matches!(e.code(), ErrorCode::NotFound | ErrorCode::ValidationError)
+                    && via == Via::Meta =>
+            {
+                return Err(refused());
+            }
+            Err(e) if e.code() == ErrorCode::NotFound => return Err(refused()),
+            Err(e) => return Err(CallError::Tool(Box::new(tool_error(&e)))),
         };
-        if loaded.button.name != request.name
+        if loaded.button.name != name
             || !loaded.button.mcp_enabled
             || loaded.button.kind() == ButtonKind::App
         {
-            return Err(not_a_tool());
+            return Err(refused());
         }
-        let mut supplied = request.arguments.clone().unwrap_or_default();
-        let idempotency = if declares_idempotency_key(&loaded.button) {
-            None
-        } else {
-            match supplied.remove(IDEMPOTENCY_ARG) {
-                None | Some(Value::Null) => None,
-                Some(Value::String(key)) => Some(Idempotency::new(key)),
-                Some(_) => {
-                    return Err(McpError::invalid_params(
-                        format!("{IDEMPOTENCY_ARG} must be a string"),
-                        None,
-                    ));
-                }
+        Ok(loaded)
+    }
+
+    fn list(&self) -> Result<CallToolResult, McpError> {
+        let buttons: Vec<Value> = self
+            .exposed()?
+            .iter()
+            .map(|e| {
+                json!({
+                    "name": e.button.name,
+                    "description": e.button.describe(),
+                    "args": e.button.args,
+                })
+            })
+            .collect();
+        Ok(structured(json!({ "buttons": buttons })))
+    }
+
+    fn inspect(&self, name: &str) -> Result<CallToolResult, CallError> {
+        let loaded = self.load_enabled(name, Via::Meta)?;
+        let notes = buttons_exec::agent_notes(&loaded.button, loaded.dir.as_std_path());
+        let last_run = self
+            .engine
+            .store()
+            .records(Some(&loaded.name), 1)
+            .ok()
+            .and_then(|mut records| records.pop())
+            .map(|stored| serde_json::to_value(stored.record).expect("a record serializes"));
+        Ok(structured(json!({
+            "name": loaded.button.name,
+            "description": loaded.button.describe(),
+            "spec": loaded.button,
+            "agents_md": notes,
+            "last_run": last_run,
+        })))
+    }
+
+    fn create(&self, mode: AllowCreate, input: &Map<String, Value>) -> CallToolResult {
+        match create_button(&self.engine, mode, input) {
+            Ok(button) => {
+                let pressable = button.mcp_enabled;
+                let next = if pressable {
+                    format!(
+                        "press it with buttons_press {{\"name\": \"{}\"}}",
+                        button.name
+                    )
+                } else {
+                    format!(
+                        "a human must enable it before it can be pressed: `buttons mcp enable {}`",
+                        button.name
+                    )
+                };
+                structured(json!({
+                    "name": button.name,
+                    "mcp_enabled": pressable,
+                    "next": next,
+                    "spec": button,
+                }))
+            }
+            Err(error) => envelope_error(error),
+        }
+    }
+
+    /// Presses an enabled button with JSON arguments: one load and one
+    /// validation per call.
+    async fn press(
+        &self,
+        name: &str,
+        mut supplied: Map<String, Value>,
+        mut idempotency_key: Option<Value>,
+        context: &RequestContext<RoleServer>,
+        via: Via,
+    ) -> Result<CallToolResult, CallError> {
+        let loaded = self.load_enabled(name, via)?;
+        if via == Via::OwnTool && !declares_idempotency_key(&loaded.button) {
+            idempotency_key = supplied.remove(IDEMPOTENCY_ARG);
+        }
+        let idempotency = match idempotency_key {
+            None | Some(Value::Null) => None,
+            Some(Value::String(key)) => Some(Idempotency::new(key)),
+            Some(_) => {
+                return Err(CallError::Tool(Box::new(agent_error(
+                    ErrorCode::ValidationError,
+                    format!("{IDEMPOTENCY_ARG} must be a string"),
+                    "give the key as a JSON string, or leave it out",
+                ))));
             }
         };
-        let supplied = ArgInput::Json(supplied);
-        let args = match loaded.validate(&supplied) {
-            Ok(args) => args,
-            Err(e) => return Ok(tool_error(&e).into()),
-        };
+        let args = loaded
+            .validate(&ArgInput::Json(supplied))
+            .map_err(|e| CallError::Tool(Box::new(tool_error(&e))))?;
         // A client's notifications/cancelled ends the press like Ctrl-C does.
         let cancelled = context.ct.clone();
         let options = PressOptions::default().cancel_on(async move { cancelled.cancelled().await });
@@ -264,40 +467,315 @@ impl ServerHandler for Server {
             }
             None => self.engine.press_loaded(&loaded, &args, options).await,
         };
-        let ran = match pressed {
-            Ok(ran) => ran,
-            Err(error) => return Ok(tool_error(&error).into()),
+        let ran = pressed.map_err(|e| CallError::Tool(Box::new(tool_error(&e))))?;
+        Ok(press_reply(&ran))
+    }
+}
+
+/// What a `tools/call` ends in besides a result: a protocol error (an
+/// unknown tool) or a tool error.
+enum CallError {
+    Protocol(McpError),
+    Tool(Box<CallToolResult>),
+}
+
+/// The reply to a press: stdout as text on success; on failure labelled
+/// blocks (status, exit code, error, stderr, stdout, hint) an agent can
+/// read; always the full result in `structuredContent`.
+fn press_reply(ran: &buttons_exec::Ran) -> CallToolResult {
+    let result = &ran.result;
+    let mut content = Vec::new();
+    if result.is_ok() {
+        content.push(ContentBlock::text(result.stdout.clone()));
+    } else {
+        let code = result.error_type.map_or("", |c| c.as_str());
+        content.push(ContentBlock::text(format!(
+            "status: {} {code}",
+            result.status.as_str()
+        )));
+        content.push(ContentBlock::text(format!(
+            "exit code {}",
+            result.exit_code
+        )));
+        if !result.stderr.is_empty() {
+            content.push(ContentBlock::text(format!("stderr: {}", result.stderr)));
+        }
+        if !result.stdout.is_empty() {
+            content.push(ContentBlock::text(format!("stdout: {}", result.stdout)));
+        }
+    }
+    if let Some(prompt) = &result.prompt {
+        content.push(ContentBlock::text(prompt.clone()));
+    }
+    if let Some(hint) = ran.hint.as_ref().filter(|_| !result.is_ok()) {
+        content.push(ContentBlock::text(format!("hint: {hint}")));
+    }
+    if let Err(e) = &ran.record {
+        content.push(ContentBlock::text(format!(
+            "warning: the run record could not be written: {}",
+            CliError::from_parts(e.code(), None, e).message
+        )));
+    }
+    let mut reply = if result.is_ok() {
+        CallToolResult::success(content)
+    } else {
+        CallToolResult::error(content)
+    };
+    let mut structured = serde_json::to_value(result).expect("a press result serializes");
+    if ran.replayed
+        && let Some(map) = structured.as_object_mut()
+    {
+        map.insert("replayed".into(), Value::Bool(true));
+    }
+    reply.structured_content = Some(structured);
+    reply
+}
+
+/// `buttons_create`: a code or HTTP button from the tool's JSON input,
+/// MCP-enabled only when the server trusts its agent.
+fn create_button(
+    engine: &Engine,
+    mode: AllowCreate,
+    input: &Map<String, Value>,
+) -> Result<Button, CliError> {
+    let text = |key: &str| -> Result<Option<String>, CliError> {
+        match input.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(CliError::validation(format!("`{key}` must be a string"))
+                .with_hint(format!("give `{key}` as a JSON string"))),
+        }
+    };
+    let known = [
+        "name",
+        "description",
+        "code",
+        "runtime",
+        "url",
+        "method",
+        "headers",
+        "body",
+        "args",
+        "timeout_seconds",
+    ];
+    if let Some(key) = input.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(
+            CliError::validation(format!("buttons_create takes no argument `{key}`"))
+                .with_hint(format!("use only: {}", known.join(", "))),
+        );
+    }
+    let Some(name) = text("name")? else {
+        return Err(CliError::from_parts(
+            ErrorCode::MissingArg,
+            Some("add the argument `name`".to_owned()),
+            &buttons_spec::Error::MissingArg {
+                name: "name".into(),
+            },
+        ));
+    };
+    let name = button_name(&name)?;
+    let now = Timestamp::now();
+    let (url, code) = (text("url")?, text("code")?);
+    let (mut button, code) = match (url, code) {
+        (Some(_), Some(_)) => {
+            return Err(
+                CliError::validation("give either `code` or `url`, not both")
+                    .with_hint("a button runs a script (`code`) or sends a request (`url`)"),
+            );
+        }
+        (None, None) => {
+            return Err(CliError::validation("give `code` or `url`")
+                .with_hint("add `code` (a script) or `url` (an HTTP request)"));
+        }
+        (Some(url), None) => {
+            if text("runtime")?.is_some() {
+                return Err(CliError::validation("an HTTP button has no runtime")
+                    .with_hint("drop `runtime`, or give `code` instead of `url`"));
+            }
+            let mut button = Button::http(&name, &url, now)?;
+            if let Some(method) = text("method")? {
+                button.method = buttons_spec::parse_method(&method)?;
+            }
+            match input.get("headers") {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(headers)) => {
+                    for (k, v) in headers {
+                        let Value::String(v) = v else {
+                            return Err(CliError::validation(format!(
+                                "header {k:?} must be a string"
+                            ))
+                            .with_hint("give `headers` as an object of strings"));
+                        };
+                        let (k, v) = buttons_spec::parse_header(&format!("{k}: {v}"))?;
+                        button.headers.insert(k, v);
+                    }
+                }
+                Some(_) => {
+                    return Err(CliError::validation("`headers` must be an object")
+                        .with_hint("give `headers` as an object of strings"));
+                }
+            }
+            button.body = text("body")?.unwrap_or_default();
+            (button, buttons_store::CodeSource::Scaffold)
+        }
+        (None, Some(code)) => {
+            for key in ["method", "headers", "body"] {
+                if input.get(key).is_some_and(|v| !v.is_null()) {
+                    return Err(CliError::validation(format!(
+                        "`{key}` only applies to HTTP buttons"
+                    ))
+                    .with_hint("add `url`, or drop the argument"));
+                }
+            }
+            let runtime = match text("runtime")? {
+                None => buttons_spec::Runtime::Shell,
+                Some(given) => buttons_spec::Runtime::from_name(&given)
+                    .ok_or(buttons_spec::Error::InvalidRuntime { runtime: given })?,
+            };
+            (
+                Button::code(&name, runtime, now),
+                buttons_store::CodeSource::Inline(code),
+            )
+        }
+    };
+    let mut defs = Vec::new();
+    match input.get("args") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            for item in items {
+                let Value::String(def) = item else {
+                    return Err(CliError::validation("each of `args` must be a string")
+                        .with_hint("give each argument as `name:type:required|optional`"));
+                };
+                defs.push(buttons_spec::ArgDef::parse(def)?);
+            }
+        }
+        Some(_) => {
+            return Err(CliError::validation("`args` must be an array")
+                .with_hint("give `args` as a list like [\"env:enum:required:dev|prod\"]"));
+        }
+    }
+    buttons_spec::validate_arg_defs(&defs)?;
+    button.args = defs;
+    match input.get("timeout_seconds") {
+        None | Some(Value::Null) => {}
+        Some(value) => match value.as_u64().filter(|s| *s > 0) {
+            Some(seconds) => button.timeout_seconds = seconds,
+            None => {
+                return Err(
+                    CliError::validation("`timeout_seconds` must be a positive integer")
+                        .with_hint("give a number of seconds such as 60"),
+                );
+            }
+        },
+    }
+    button.description = text("description")?.unwrap_or_default().trim().to_owned();
+    button.mcp_enabled = mode == AllowCreate::Trusted;
+    Ok(engine.store().create(buttons_store::NewButton {
+        button,
+        code,
+        prompt: None,
+    })?)
+}
+
+impl ServerHandler for Server {
+    fn get_info(&self) -> ServerConfig {
+        let mut instructions = String::from(
+            "Buttons are named, typed actions a human set up: scripts, HTTP requests and \
+             prompts. Each MCP-enabled button is a tool of its own name; the same buttons \
+             are reachable through buttons_list (what there is, with arguments), \
+             buttons_inspect (one button's spec, notes and last run) and buttons_press \
+             ({name, args}). A press result (status, exit_code, stdout, stderr) is in \
+             structuredContent; a failed press is a tool error with the code and a hint.",
+        );
+        if let Some(mode) = self.allow_create {
+            instructions.push_str(match mode {
+                AllowCreate::Review => {
+                    " buttons_create makes a new button; a human must enable it before it can \
+                     be pressed."
+                }
+                AllowCreate::Trusted => {
+                    " buttons_create makes a new button that can be pressed at once."
+                }
+            });
+        }
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .build(),
+        )
+        .with_server_info(Implementation::new("buttons", env!("CARGO_PKG_VERSION")))
+        .with_instructions(instructions)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        let mut tools = meta_tools(self.allow_create);
+        tools.extend(self.exposed()?.iter().map(tool_of));
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        // Others wait for a slot; a cancelled wait ends here.
+        let _permit = tokio::select! {
+            permit = self.calls.acquire() => permit.map_err(|e| McpError::internal_error(e.to_string(), None))?,
+            () = context.ct.cancelled() => {
+                return Err(McpError::internal_error("the call was cancelled while waiting", None));
+            }
         };
-        let result = &ran.result;
-        let mut content = vec![ContentBlock::text(result.stdout.clone())];
-        if !result.is_ok() && !result.stderr.is_empty() {
-            content.push(ContentBlock::text(result.stderr.clone()));
-        }
-        if let Some(prompt) = &result.prompt {
-            content.push(ContentBlock::text(prompt.clone()));
-        }
-        if let Some(hint) = ran.hint.as_ref().filter(|_| !result.is_ok()) {
-            content.push(ContentBlock::text(format!("hint: {hint}")));
-        }
-        if let Err(e) = &ran.record {
-            content.push(ContentBlock::text(format!(
-                "warning: the run record could not be written: {}",
-                CliError::from_parts(e.code(), None, e).message
-            )));
-        }
-        let mut reply = if result.is_ok() {
-            CallToolResult::success(content)
-        } else {
-            CallToolResult::error(content)
+        let mut input = request.arguments.clone().unwrap_or_default();
+        let outcome = match request.name.as_ref() {
+            LIST_TOOL => self.list().map_err(CallError::Protocol),
+            INSPECT_TOOL => match input.get("name") {
+                Some(Value::String(name)) => self.inspect(name),
+                _ => Err(CallError::Tool(Box::new(missing_name()))),
+            },
+            PRESS_TOOL => {
+                let Some(Value::String(name)) = input.remove("name") else {
+                    return Ok(missing_name().into());
+                };
+                let args = match input.remove("args") {
+                    None | Some(Value::Null) => Map::new(),
+                    Some(Value::Object(args)) => args,
+                    Some(_) => {
+                        return Ok(agent_error(
+                            ErrorCode::ValidationError,
+                            "`args` must be an object",
+                            "give the arguments as an object, like {\"env\": \"dev\"}",
+                        )
+                        .into());
+                    }
+                };
+                if let Some(key) = input.keys().find(|k| k.as_str() != IDEMPOTENCY_ARG) {
+                    return Ok(agent_error(
+                        ErrorCode::ValidationError,
+                        format!("buttons_press takes no argument `{key}`"),
+                        "give `name`, `args` (the button's arguments) and optionally `idempotency_key`",
+                    )
+                    .into());
+                }
+                let key = input.remove(IDEMPOTENCY_ARG);
+                self.press(&name, args, key, &context, Via::Meta).await
+            }
+            CREATE_TOOL if self.allow_create.is_some() => {
+                let mode = self.allow_create.unwrap_or(AllowCreate::Review);
+                Ok(self.create(mode, &input))
+            }
+            name => self.press(name, input, None, &context, Via::OwnTool).await,
         };
-        let mut structured = serde_json::to_value(result).expect("a press result serializes");
-        if ran.replayed
-            && let Some(map) = structured.as_object_mut()
-        {
-            map.insert("replayed".into(), Value::Bool(true));
+        match outcome {
+            Ok(result) => Ok(result.into()),
+            Err(CallError::Tool(result)) => Ok((*result).into()),
+            Err(CallError::Protocol(e)) => Err(e),
         }
-        reply.structured_content = Some(structured);
-        Ok(reply.into())
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {

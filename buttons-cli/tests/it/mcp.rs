@@ -57,6 +57,14 @@ fn call(name: &str, args: Value) -> CallToolRequestParams {
     CallToolRequestParams::new(name.to_owned()).with_arguments(map)
 }
 
+/// The per-button tools of a tool list (the meta-tools left out).
+pub(crate) fn button_tools(tools: Vec<rmcp::model::Tool>) -> Vec<rmcp::model::Tool> {
+    tools
+        .into_iter()
+        .filter(|t| !t.name.starts_with("buttons_"))
+        .collect()
+}
+
 fn text_of(result: &CallToolResult) -> String {
     serde_json::to_value(&result.content)
         .unwrap()
@@ -112,7 +120,7 @@ fn lists_only_enabled_buttons_with_their_schema() {
     let sb = sandbox_with_buttons();
     runtime().block_on(async {
         let client = connect(&sb, Client::default()).await;
-        let tools = client.list_all_tools().await.unwrap();
+        let tools = button_tools(client.list_all_tools().await.unwrap());
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
         assert_eq!(names, ["greet", "slow"]);
         let greet = &tools[0];
@@ -144,8 +152,12 @@ fn lists_only_enabled_buttons_with_their_schema() {
                 "additionalProperties": false,
             })
         );
-        // The scaffold AGENTS.md of `slow` is not real content: no notes added.
-        assert_eq!(tools[1].description.as_deref(), Some(""));
+        // `slow` has no description: one is made from its kind and arguments.
+        // Its scaffold AGENTS.md is not real content: no notes added.
+        assert_eq!(
+            tools[1].description.as_deref(),
+            Some("Runs the shell script of `slow`; no arguments")
+        );
         client.cancel().await.unwrap();
     });
 }
@@ -283,16 +295,16 @@ fn the_tool_list_follows_the_data_directory() {
     let changed = client.list_changed.clone();
     runtime().block_on(async {
         let client = connect(&sb, client).await;
-        assert_eq!(client.list_all_tools().await.unwrap().len(), 2);
+        assert_eq!(
+            button_tools(client.list_all_tools().await.unwrap()).len(),
+            2
+        );
 
         sb.ok(&["create", "fresh", "--mcp", "--code", "echo fresh"]);
         tokio::time::timeout(Duration::from_secs(10), changed.notified())
             .await
             .expect("notifications/tools/list_changed after a create");
-        let names: Vec<String> = client
-            .list_all_tools()
-            .await
-            .unwrap()
+        let names: Vec<String> = button_tools(client.list_all_tools().await.unwrap())
             .iter()
             .map(|t| t.name.to_string())
             .collect();
@@ -304,7 +316,10 @@ fn the_tool_list_follows_the_data_directory() {
         tokio::time::timeout(Duration::from_secs(10), changed.notified())
             .await
             .expect("notifications/tools/list_changed after a delete");
-        assert_eq!(client.list_all_tools().await.unwrap().len(), 2);
+        assert_eq!(
+            button_tools(client.list_all_tools().await.unwrap()).len(),
+            2
+        );
         client.cancel().await.unwrap();
     });
 }
@@ -466,6 +481,7 @@ fn the_official_inspector_lists_and_calls_tools() {
         .unwrap()
         .iter()
         .map(|t| t["name"].as_str().unwrap())
+        .filter(|n| !n.starts_with("buttons_"))
         .collect();
     assert_eq!(names, ["greet", "slow"]);
     let called = inspect(&[
@@ -598,6 +614,7 @@ fn a_cancelled_call_ends_the_press_group_and_records_it() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(record["status"], "error", "{record}");
+    assert_eq!(record["error_type"], "CANCELLED", "{record}");
     assert!(
         record["stderr"].as_str().unwrap().contains("interrupted"),
         "{record}"
