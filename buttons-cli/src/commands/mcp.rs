@@ -24,6 +24,8 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
 use crate::cli::{AllowCreate, McpCommand};
+
+mod transport;
 use crate::commands::{button_name, open_store};
 use crate::error::{CliError, CliResult};
 use crate::output::{Output, Reply};
@@ -72,8 +74,10 @@ pub(crate) fn serve(out: Output, allow_create: Option<AllowCreate>) -> ExitCode 
         allow_create,
         calls: Arc::new(Semaphore::new(MAX_CONCURRENT_CALLS)),
     };
-    runtime.block_on(async move {
-        let service = match server.serve(rmcp::transport::stdio()).await {
+    let (stdio, flush) =
+        transport::stdio(std::io::BufReader::new(std::io::stdin()), std::io::stdout());
+    let code = runtime.block_on(async move {
+        let service = match server.serve(stdio).await {
             Ok(service) => service,
             Err(e) => return fail(format!("failed to start the MCP session: {e}")),
         };
@@ -81,7 +85,10 @@ pub(crate) fn serve(out: Output, allow_create: Option<AllowCreate>) -> ExitCode 
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => fail(format!("the MCP session ended with an error: {e}")),
         }
-    })
+    });
+    // Every reply reaches stdout before the process exits.
+    flush.wait(Duration::from_secs(2));
+    code
 }
 
 /// At most this many `tools/call` requests run at once; others wait.

@@ -9,6 +9,7 @@ mod history;
 mod http;
 mod idempotency;
 mod mcp;
+mod mcp_meta;
 mod orientation;
 mod press;
 mod queues;

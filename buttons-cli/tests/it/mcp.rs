@@ -19,8 +19,8 @@ use crate::Sandbox;
 
 /// A client that counts `notifications/tools/list_changed`.
 #[derive(Clone, Default)]
-struct Client {
-    list_changed: Arc<Notify>,
+pub(crate) struct Client {
+    pub(crate) list_changed: Arc<Notify>,
 }
 
 impl ClientHandler for Client {
@@ -33,7 +33,7 @@ impl ClientHandler for Client {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -41,7 +41,16 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 async fn connect(sandbox: &Sandbox, client: Client) -> RunningService<RoleClient, Client> {
-    let std_cmd = sandbox.cmd(&["mcp"]);
+    connect_with(sandbox, client, &["mcp"]).await
+}
+
+/// Starts `buttons ARGS` (an `mcp` command line) as the client's server.
+pub(crate) async fn connect_with<C: ClientHandler>(
+    sandbox: &Sandbox,
+    client: C,
+    args: &[&str],
+) -> RunningService<RoleClient, C> {
+    let std_cmd = sandbox.cmd(args);
     let cmd = tokio::process::Command::from(std_cmd);
     let transport = TokioChildProcess::new(cmd.configure(|c| {
         c.stderr(Stdio::null());
@@ -50,7 +59,7 @@ async fn connect(sandbox: &Sandbox, client: Client) -> RunningService<RoleClient
     client.serve(transport).await.unwrap()
 }
 
-fn call(name: &str, args: Value) -> CallToolRequestParams {
+pub(crate) fn call(name: &str, args: Value) -> CallToolRequestParams {
     let Value::Object(map) = args else {
         panic!("arguments are an object")
     };
@@ -65,7 +74,7 @@ pub(crate) fn button_tools(tools: Vec<rmcp::model::Tool>) -> Vec<rmcp::model::To
         .collect()
 }
 
-fn text_of(result: &CallToolResult) -> String {
+pub(crate) fn text_of(result: &CallToolResult) -> String {
     serde_json::to_value(&result.content)
         .unwrap()
         .as_array()
@@ -78,7 +87,7 @@ fn text_of(result: &CallToolResult) -> String {
 
 /// A sandbox with an enabled code button taking typed arguments, a disabled
 /// one, and an enabled slow one.
-fn sandbox_with_buttons() -> Sandbox {
+pub(crate) fn sandbox_with_buttons() -> Sandbox {
     let sb = Sandbox::new();
     sb.ok(&[
         "create",
@@ -388,7 +397,7 @@ fn an_http_button_cannot_reach_loopback_without_the_opt_in() {
 
 /// `buttons mcp` driven by hand: spawned with piped stdio, initialized, and
 /// ready for raw JSON-RPC lines on the returned stdin.
-fn raw_session(sb: &Sandbox) -> (std::process::Child, std::process::ChildStdin) {
+pub(crate) fn raw_session(sb: &Sandbox) -> (std::process::Child, std::process::ChildStdin) {
     let mut child = sb
         .cmd(&["mcp"])
         .stdin(Stdio::piped())
