@@ -135,6 +135,13 @@ pub enum PressEvent {
         /// The key.
         key: String,
     },
+    /// The press is about to run: its progress file exists (the script
+    /// gets it as `BUTTONS_PROGRESS_PATH`), so a front end can follow it
+    /// (e.g. with `buttons_store::ProgressTail`).
+    Started {
+        /// The progress file, `pressed/<id>.jsonl`.
+        progress_path: PathBuf,
+    },
 }
 
 /// A future that, when it completes, cancels the press (e.g. built from

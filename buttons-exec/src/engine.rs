@@ -386,6 +386,11 @@ impl Engine {
         let progress = self.store.create_progress_file(name, &id)?;
         // Removed once the record is written, and on every early return.
         let marker = RunningMarker::new(&self.store, name, &id, started_at)?;
+        if let Some(events) = options.events.as_mut() {
+            events(&crate::PressEvent::Started {
+                progress_path: progress.clone().into_std_path_buf(),
+            });
+        }
         let mut ctx = PressContext::new(&loaded.button, loaded.dir.as_std_path(), args, &batteries);
         ctx.base_env.clone_from(&self.base_env);
         ctx.progress_path = Some(progress.clone().into_std_path_buf());

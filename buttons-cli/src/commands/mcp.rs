@@ -25,6 +25,7 @@ use tokio::sync::Semaphore;
 
 use crate::cli::{AllowCreate, McpCommand};
 
+mod progress;
 mod transport;
 use crate::commands::{button_name, open_store};
 use crate::error::{CliError, CliResult};
@@ -465,7 +466,28 @@ impl Server {
             .map_err(|e| CallError::Tool(Box::new(tool_error(&e))))?;
         // A client's notifications/cancelled ends the press like Ctrl-C does.
         let cancelled = context.ct.clone();
-        let options = PressOptions::default().cancel_on(async move { cancelled.cancelled().await });
+        let mut options =
+            PressOptions::default().cancel_on(async move { cancelled.cancelled().await });
+        // With a progressToken, the progress file becomes notifications/progress.
+        let follower = context.meta.get_progress_token().map(|token| {
+            let (path_tx, path_rx) = tokio::sync::oneshot::channel();
+            let mut path_tx = Some(path_tx);
+            options = std::mem::take(&mut options).on_event(move |event| {
+                if let buttons_exec::PressEvent::Started { progress_path } = event
+                    && let Some(tx) = path_tx.take()
+                {
+                    let _ = tx.send(progress_path.clone());
+                }
+            });
+            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+            let task = tokio::spawn(progress::follow(
+                context.peer.clone(),
+                token,
+                path_rx,
+                stop_rx,
+            ));
+            (stop_tx, task)
+        });
         let pressed = match &idempotency {
             Some(idem) => {
                 self.engine
@@ -474,6 +496,11 @@ impl Server {
             }
             None => self.engine.press_loaded(&loaded, &args, options).await,
         };
+        if let Some((stop, task)) = follower {
+            // The last lines are sent before the result.
+            let _ = stop.send(());
+            let _ = task.await;
+        }
         let ran = pressed.map_err(|e| CallError::Tool(Box::new(tool_error(&e))))?;
         Ok(press_reply(&ran))
     }

@@ -502,6 +502,19 @@ fn the_official_inspector_lists_and_calls_tools() {
         "who=inspector",
     ]);
     assert!(called.to_string().contains("hello inspector"), "{called}");
+    // The inspector sends `who=1` as the number 1: a string argument takes it.
+    let called = inspect(&[
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "greet",
+        "--tool-arg",
+        "who=1",
+    ]);
+    assert!(called.to_string().contains("hello 1 x1"), "{called}");
+    let listed = inspect(&["--method", "tools/list"]);
+    let info = listed.to_string();
+    assert!(info.contains("buttons_press"), "{info}");
 }
 
 /// The inspector's launcher. When it cannot run, the reason fails the test

@@ -471,3 +471,79 @@ fn an_oversized_request_gets_an_error_and_the_server_keeps_serving() {
     // Nothing ran for the refused request.
     assert_eq!(sb.ok(&["history", "greet"]).as_array().unwrap().len(), 1);
 }
+
+/// Starts a raw session and returns its stdin and a line reader of its stdout.
+fn raw_lines(
+    sb: &Sandbox,
+) -> (
+    std::process::Child,
+    std::process::ChildStdin,
+    impl Iterator<Item = String>,
+) {
+    let (mut child, stdin) = raw_session(sb);
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let lines = std::iter::from_fn(move || rx.recv_timeout(Duration::from_secs(30)).ok());
+    (child, stdin, lines)
+}
+
+#[test]
+fn progress_lines_become_progress_notifications() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "create",
+        "steps",
+        "--mcp",
+        "--code",
+        "for i in 1 2 3; do printf '{\"pct\": 0.%s, \"msg\": \"step %s\"}\\n' $i $i >> \"$BUTTONS_PROGRESS_PATH\"; sleep 0.3; done; echo done",
+    ]);
+    let (mut child, mut stdin, mut lines) = raw_lines(&sb);
+    assert!(response_with_id(&mut lines, &json!(1)).is_some());
+    for (id, name, args) in [
+        (2, "steps", json!({})),
+        (3, "buttons_press", json!({"name": "steps"})),
+    ] {
+        let request = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": name, "arguments": args, "_meta": {"progressToken": format!("tok-{id}")}}});
+        writeln!(stdin, "{request}").unwrap();
+        let mut progress = Vec::new();
+        let response = loop {
+            let line = lines.next().expect("the server answers");
+            let message: Value = serde_json::from_str(&line).unwrap();
+            if message["method"] == "notifications/progress" {
+                progress.push(message["params"].clone());
+            } else if message["id"] == id {
+                break message;
+            }
+        };
+        assert_eq!(response["result"]["isError"], false, "{response}");
+        assert_eq!(progress.len(), 3, "{progress:?}");
+        for (i, p) in progress.iter().enumerate() {
+            assert_eq!(p["progressToken"], format!("tok-{id}"), "{p}");
+            assert_eq!(p["message"], format!("step {}", i + 1), "{p}");
+            let expected = f64::from(u8::try_from(i + 1).unwrap()) / 10.0;
+            assert!(
+                (p["progress"].as_f64().unwrap() - expected).abs() < 1e-9,
+                "{p}"
+            );
+            assert_eq!(p["total"], 1.0, "{p}");
+        }
+    }
+    // Without a token: no notifications.
+    let request = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+        "params": {"name": "steps", "arguments": {}}});
+    writeln!(stdin, "{request}").unwrap();
+    let first = lines.next().unwrap();
+    let first: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(first["id"], 4, "{first}");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
