@@ -547,3 +547,38 @@ fn progress_lines_become_progress_notifications() {
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn argument_descriptions_in_the_spec_reach_the_schema() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "create",
+        "deploy",
+        "--mcp",
+        "--arg",
+        "env:enum:required:dev|prod",
+        "--code",
+        "true",
+    ]);
+    let spec = sb.data().join("buttons/deploy/button.json");
+    let mut json: Value = serde_json::from_slice(&std::fs::read(&spec).unwrap()).unwrap();
+    json["args"][0]["description"] = json!("Where to deploy");
+    std::fs::write(&spec, serde_json::to_vec(&json).unwrap()).unwrap();
+    runtime().block_on(async {
+        let client = connect_with(&sb, Client::default(), &["mcp"]).await;
+        let tools = client.list_all_tools().await.unwrap();
+        let deploy = tools.iter().find(|t| t.name == "deploy").unwrap();
+        assert_eq!(
+            deploy.description.as_deref(),
+            Some("Runs the shell script of `deploy`; arguments: env (dev|prod, required)")
+        );
+        let env = &deploy.input_schema["properties"]["env"];
+        assert_eq!(env["description"], "Where to deploy", "{env}");
+        assert_eq!(env["enum"], json!(["dev", "prod"]));
+        client.cancel().await.unwrap();
+    });
+    // The description survives an edit of the spec.
+    sb.ok(&["mcp", "disable", "deploy"]);
+    let json: Value = serde_json::from_slice(&std::fs::read(&spec).unwrap()).unwrap();
+    assert_eq!(json["args"][0]["description"], "Where to deploy");
+}
