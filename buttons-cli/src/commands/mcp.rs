@@ -432,7 +432,19 @@ impl Server {
                     "spec": button,
                 }))
             }
-            Err(error) => envelope_error(error),
+            Err(mut error) => {
+                // Library hints may name the command line's flags; an agent
+                // gets the tool's own argument names instead.
+                if error.hint.as_deref().is_some_and(|h| h.contains("--")) {
+                    error.hint = Some(
+                        "check the arguments against the buttons_create input schema: `code` \
+                         (with `runtime`) or `url` (with `method`, `headers` as an object, \
+                         `body`), `args` as `name:type:required|optional` strings"
+                            .to_owned(),
+                    );
+                }
+                envelope_error(error)
+            }
         }
     }
 

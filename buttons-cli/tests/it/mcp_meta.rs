@@ -226,12 +226,17 @@ fn a_created_button_is_not_pressable_until_a_human_enables_it() {
             json!({"name": "neither"}),
             json!({"name": "badarg", "code": "true", "args": ["x:float:required"]}),
             json!({"name": "made", "code": "true"}),
+            json!({"name": "badurl", "url": "ftp://example.com/"}),
+            json!({"name": "badhdr", "url": "https://example.com/", "headers": {"bad name": "x"}}),
         ] {
             let refused = client
                 .call_tool(call("buttons_create", bad.clone()))
                 .await
                 .unwrap();
             assert_eq!(refused.is_error, Some(true), "{bad}");
+            let error = refused.structured_content.unwrap();
+            let hint = error["hint"].as_str().unwrap_or_default();
+            assert!(!hint.contains("--"), "a CLI flag in a tool hint: {error}");
         }
 
         sb.ok(&["mcp", "enable", "made"]);
