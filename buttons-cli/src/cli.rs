@@ -1,8 +1,13 @@
 //! The command line, as clap parses it (raw flags; commands validate them).
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter, SubcommandCandidates};
+
+use crate::suggest::{arg_candidates, button_candidates};
 
 /// Buttons: named, typed, pressable actions (scripts, HTTP requests, prompts).
+///
+/// `buttons NAME` shows one button; `buttons press NAME` runs it.
 ///
 /// Output is JSON ({"ok": true, "data": …} or {"ok": false, "error": …})
 /// with --json or whenever stdout is not a terminal.
@@ -11,7 +16,8 @@ use clap::{Args, Parser, Subcommand};
     name = "buttons",
     version,
     disable_version_flag = false,
-    max_term_width = 100
+    max_term_width = 100,
+    add = SubcommandCandidates::new(button_candidates)
 )]
 pub(crate) struct Cli {
     /// Print one JSON object instead of human output.
@@ -56,7 +62,8 @@ pub(crate) enum Command {
     /// Serve the MCP-enabled buttons as Model Context Protocol tools on stdio,
     /// or toggle a button with `mcp enable|disable NAME`.
     Mcp(McpArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell);
+    /// it completes commands, flags, button names and `--arg` names.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
@@ -117,9 +124,10 @@ pub(crate) struct CreateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PressArgs {
     /// The button to press.
+    #[arg(add = ArgValueCandidates::new(button_candidates))]
     pub(crate) name: String,
     /// An argument value, key=value (repeatable; split on the first '=').
-    #[arg(long = "arg", value_name = "KEY=VALUE")]
+    #[arg(long = "arg", value_name = "KEY=VALUE", add = ArgValueCompleter::new(arg_candidates))]
     pub(crate) args: Vec<String>,
     /// Override the button's timeout, in seconds.
     #[arg(long, value_name = "SECS")]
@@ -135,6 +143,7 @@ pub(crate) struct PressArgs {
 #[derive(Debug, Args)]
 pub(crate) struct HistoryArgs {
     /// Only this button's presses.
+    #[arg(add = ArgValueCandidates::new(button_candidates))]
     pub(crate) name: Option<String>,
     /// How many to show.
     #[arg(long, default_value_t = 20, value_name = "N")]
@@ -154,6 +163,7 @@ pub(crate) struct SummaryArgs {
 #[derive(Debug, Args)]
 pub(crate) struct LogsArgs {
     /// Only this button's runs (all of them, not only failures).
+    #[arg(add = ArgValueCandidates::new(button_candidates))]
     pub(crate) name: Option<String>,
     /// Only failed runs (implied without NAME).
     #[arg(long)]
@@ -187,6 +197,7 @@ pub(crate) struct NameLogs {
 #[derive(Debug, Args)]
 pub(crate) struct DeleteArgs {
     /// The button to delete.
+    #[arg(add = ArgValueCandidates::new(button_candidates))]
     pub(crate) name: String,
     /// Do not ask for confirmation (implied by --json or when not on a terminal).
     #[arg(short = 'F', long)]

@@ -90,6 +90,9 @@ impl From<buttons_exec::Error> for CliError {
                 buttons_spec::Error::MissingArg { name } => {
                     format!("pass it with --arg {name}=VALUE")
                 }
+                buttons_spec::Error::UnknownArg { name, declared } => {
+                    crate::suggest::unknown_arg_hint(button, name, declared)
+                }
                 buttons_spec::Error::MalformedArg { .. } => {
                     "pass arguments as --arg key=value".to_owned()
                 }

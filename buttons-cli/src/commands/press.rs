@@ -24,7 +24,10 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
     };
     let engine = Engine::from_env(super::open_store(out)?);
     if args.dry_run {
-        let info = plan_json(&engine.plan(&request)?);
+        let plan = engine
+            .plan(&request)
+            .map_err(|e| press_error(&engine, &request.name, e))?;
+        let info = plan_json(&plan);
         let text = serde_json::to_string_pretty(&info).expect("JSON values serialize");
         return Ok(
             Reply::new(info).stderr(format!("Dry run (nothing ran, nothing recorded):\n{text}"))
@@ -60,7 +63,9 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
             };
         });
     }
-    let ran = runtime.block_on(engine.press(&request, options))?;
+    let ran = runtime
+        .block_on(engine.press(&request, options))
+        .map_err(|e| press_error(&engine, &request.name, e))?;
     let result = &ran.result;
     if let Err(err) = &ran.record {
         // The press ran; losing its record is worth a line on stderr in any mode.
@@ -84,6 +89,21 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
     let mut reply = Reply::new(result).stdout(stdout).stderr(stderr);
     reply.failure = failure_of(result);
     Ok(reply)
+}
+
+/// A library error as the CLI reports it; a missing button names the data
+/// directory searched and the closest names.
+fn press_error(engine: &Engine, name: &str, e: buttons_exec::Error) -> CliError {
+    let missing = matches!(
+        e,
+        buttons_exec::Error::Store(buttons_store::Error::NotFound { .. })
+    );
+    let err = CliError::from(e);
+    if missing {
+        crate::suggest::button_not_found(engine.store(), name, err)
+    } else {
+        err
+    }
 }
 
 /// Splits `--arg key=value` strings on their first `=`.
