@@ -159,10 +159,7 @@ pub(crate) async fn run(
         }
         (Reason::Cancelled, _) => {
             result.exit_code = -1;
-            result.fail(
-                ErrorCode::ScriptError,
-                "interrupted: the press was cancelled",
-            );
+            result.fail(ErrorCode::Cancelled, "interrupted: the press was cancelled");
         }
         (Reason::Exited, Ok(status)) => record_exit(status, result),
         (Reason::Exited, Err(e)) => {

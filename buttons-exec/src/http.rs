@@ -52,10 +52,7 @@ pub(crate) async fn run(
                 note_response(response, result);
             }
         }
-        None => result.fail(
-            ErrorCode::ScriptError,
-            "interrupted: the press was cancelled",
-        ),
+        None => result.fail(ErrorCode::Cancelled, "interrupted: the press was cancelled"),
     }
     if let Some(mut sink) = opts.sink {
         for (stream, text) in [

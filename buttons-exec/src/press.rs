@@ -14,7 +14,7 @@ use crate::{code, http, prompt};
 /// `Ok` with a [`PressResult`]: `status` and `error_type` say how it ended
 /// (`RUNTIME_MISSING`, `SCRIPT_ERROR` with the exit code kept, `TIMEOUT`,
 /// `PROMPT_ERROR`, `VALIDATION_ERROR` for app buttons). A cancelled press
-/// (see [`PressOptions::cancel`]) ends with status `error`, `SCRIPT_ERROR`,
+/// (see [`PressOptions::cancel`]) ends with status `error`, `CANCELLED`,
 /// and says it was interrupted in `stderr`, so the caller still records it.
 /// `Err` means no press happened (the blocking runtime could not start; no
 /// kind of button is unpressable in this build).

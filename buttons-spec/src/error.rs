@@ -28,6 +28,8 @@ pub enum ErrorCode {
     InternalError,
     /// The command does not apply here, e.g. an interactive view without a terminal.
     NotApplicable,
+    /// The press was cancelled (Ctrl-C, a signal, or the caller) before it ended.
+    Cancelled,
 }
 
 impl ErrorCode {
@@ -43,6 +45,7 @@ impl ErrorCode {
             Self::PromptError => "PROMPT_ERROR",
             Self::InternalError => "INTERNAL_ERROR",
             Self::NotApplicable => "NOT_APPLICABLE",
+            Self::Cancelled => "CANCELLED",
         }
     }
 }

@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use buttons_exec::{ArgInput, Engine, Plan, PlannedAction, PressOptions, PressRequest, Stream};
 use buttons_spec::{ErrorCode, PressResult, Status};
@@ -41,17 +43,21 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
     // Ctrl-C (and SIGTERM/SIGHUP) end the button's whole process group and the
     // run is still recorded. The handlers are installed before anything runs,
     // so an early Ctrl-C cannot kill the CLI and orphan the group.
+    // The signal that cancelled the press decides the exit status (128 + it).
+    let caught = Arc::new(AtomicI32::new(0));
     let mut options = {
         let _guard = runtime.enter();
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
         let mut hangup = signal(SignalKind::hangup())?;
+        let caught = Arc::clone(&caught);
         PressOptions::default().cancel_on(async move {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-                _ = hangup.recv() => {}
-            }
+            let signo = tokio::select! {
+                _ = interrupt.recv() => SignalKind::interrupt(),
+                _ = terminate.recv() => SignalKind::terminate(),
+                _ = hangup.recv() => SignalKind::hangup(),
+            };
+            caught.store(signo.as_raw_value(), Ordering::SeqCst);
         })
     };
     if args.follow {
@@ -88,6 +94,12 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
     let stdout = result.stdout.clone();
     let mut reply = Reply::new(result).stdout(stdout).stderr(stderr);
     reply.failure = failure_of(result);
+    if let Some(failure) = &mut reply.failure
+        && failure.code == ErrorCode::Cancelled
+    {
+        let signo = caught.load(Ordering::SeqCst);
+        failure.exit = Some(u8::try_from(128 + signo).unwrap_or(130));
+    }
     Ok(reply)
 }
 
@@ -155,7 +167,9 @@ fn plan_json(plan: &Plan) -> Value {
 fn failure_of(result: &PressResult) -> Option<CliError> {
     let code = result.error_type?;
     let stderr = result.stderr.trim();
-    let message = if stderr.is_empty() {
+    let message = if stderr.is_empty() && result.exit_code < 0 {
+        format!("{} did not run", result.button)
+    } else if stderr.is_empty() {
         format!(
             "{} failed with exit code {}",
             result.button, result.exit_code
@@ -164,7 +178,11 @@ fn failure_of(result: &PressResult) -> Option<CliError> {
         stderr.to_owned()
     };
     let hint = match code {
-        ErrorCode::Timeout => "give it more time with --timeout SECS".to_owned(),
+        ErrorCode::Timeout => "give it more time with --timeout, e.g. --timeout 10m".to_owned(),
+        ErrorCode::Cancelled => format!(
+            "the run was recorded: see 'buttons history {}'",
+            result.button
+        ),
         ErrorCode::RuntimeMissing => {
             "install the button's interpreter (sh, bash, python3 or node) or fix PATH".to_owned()
         }
@@ -185,6 +203,8 @@ fn status_line(result: &PressResult) -> String {
             "HTTP {code} · {}",
             buttons_spec::format_size(result.stdout.len() as u64)
         ),
+        // -1 is "no exit code": the script never ran or was killed.
+        None if result.exit_code < 0 => "did not run".to_owned(),
         None => format!("exit {}", result.exit_code),
     };
     let mut status = match result.status {
@@ -194,6 +214,10 @@ fn status_line(result: &PressResult) -> String {
         ),
         Status::Timeout => format!(
             "✗ {} timed out after {} ms",
+            result.button, result.duration_ms
+        ),
+        Status::Error if result.error_type == Some(ErrorCode::Cancelled) => format!(
+            "✗ {} cancelled after {} ms",
             result.button, result.duration_ms
         ),
         Status::Error => format!(
@@ -259,7 +283,7 @@ mod tests {
         result.fail(ErrorCode::ValidationError, "refused");
         assert_eq!(
             status_line(&result),
-            "✗ sh failed: VALIDATION_ERROR (exit -1) in 0 ms (output truncated at 1 MiB)"
+            "✗ sh failed: VALIDATION_ERROR (did not run) in 0 ms (output truncated at 1 MiB)"
         );
     }
 }

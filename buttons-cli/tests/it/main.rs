@@ -3,6 +3,7 @@
 
 mod batteries;
 mod buttons;
+mod cancel;
 mod cli;
 mod examples;
 mod history;

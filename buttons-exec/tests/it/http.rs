@@ -286,7 +286,7 @@ async fn cancellation_ends_the_request() {
     let result = press_with(&fx, &[], &[], opts).await;
     assert!(clock.elapsed() < Duration::from_secs(5));
     assert_eq!(result.status, Status::Error);
-    assert_eq!(result.error_type, Some(ErrorCode::ScriptError));
+    assert_eq!(result.error_type, Some(ErrorCode::Cancelled));
     assert!(result.stderr.contains("interrupted"), "{}", result.stderr);
     assert_eq!(server.requests().len(), 1);
 }

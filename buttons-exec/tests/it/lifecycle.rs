@@ -117,7 +117,7 @@ async fn lines_arrive_live_and_cancellation_ends_the_group() {
     let result = fx.press(opts).await;
     assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(result.status, Status::Error, "{result:?}");
-    assert_eq!(result.error_type, Some(ErrorCode::ScriptError));
+    assert_eq!(result.error_type, Some(ErrorCode::Cancelled));
     assert!(result.stderr.contains("interrupted"), "{}", result.stderr);
     assert!(result.stderr.starts_with("to-stderr\n"));
     assert_eq!(result.stdout, "ready\n");
