@@ -138,6 +138,10 @@ pub(crate) struct PressArgs {
     /// Stream the script's output lines to stderr while it runs (stderr lines prefixed '! ').
     #[arg(short = 'f', long)]
     pub(crate) follow: bool,
+    /// Write the script's stdout (HTTP: the body) as is, its stderr to stderr, no
+    /// envelope; exit with its exit code (HTTP: 0 for 2xx/3xx, else 1).
+    #[arg(long, conflicts_with_all = ["dry_run", "follow"])]
+    pub(crate) raw: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,22 @@ use crate::error::{CliError, CliResult};
 use crate::output::{Output, Reply};
 
 pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
+    if !args.raw {
+        return press(args, out);
+    }
+    // Raw: stdout is the script's alone; an error before the run is the
+    // envelope on stderr.
+    press(args, out).or_else(|err| {
+        let mut stderr = std::io::stderr().lock();
+        let _ = serde_json::to_writer(&mut stderr, &json!({ "ok": false, "error": &err }));
+        let _ = writeln!(stderr);
+        let mut reply = Reply::streamed();
+        reply.failure = Some(err);
+        Ok(reply)
+    })
+}
+
+fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
     let request = PressRequest {
         name: args.name,
         args: ArgInput::Text(parse_press_args(&args.args)?),
@@ -82,6 +98,10 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
         );
     }
 
+    if args.raw {
+        return raw_reply(result, caught.load(Ordering::SeqCst));
+    }
+
     let status = status_line(result);
     let mut stderr = String::new();
     if !args.follow && !result.stderr.is_empty() {
@@ -116,6 +136,38 @@ fn press_error(engine: &Engine, name: &str, e: buttons_exec::Error) -> CliError 
     } else {
         err
     }
+}
+
+/// `--raw`: the output as is, and the script's exit status as ours.
+fn raw_reply(result: &PressResult, signo: i32) -> CliResult<Reply> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(result.stdout.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+        _ => {}
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(result.stderr.as_bytes());
+    let exit = match (result.status, result.http_status_code) {
+        (Status::Ok, _) => 0,
+        (_, Some(_)) => 1,
+        _ if result.error_type == Some(ErrorCode::Cancelled) => {
+            u8::try_from(128 + signo).unwrap_or(130)
+        }
+        _ => u8::try_from(result.exit_code)
+            .ok()
+            .filter(|c| *c != 0)
+            .unwrap_or(1),
+    };
+    let mut reply = Reply::streamed();
+    if exit != 0 {
+        let mut failure = failure_of(result).unwrap_or_else(|| CliError::validation("failed"));
+        failure.exit = Some(exit);
+        reply.failure = Some(failure);
+    }
+    Ok(reply)
 }
 
 /// Splits `--arg key=value` strings on their first `=`.

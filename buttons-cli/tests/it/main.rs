@@ -11,6 +11,7 @@ mod http;
 mod mcp;
 mod orientation;
 mod press;
+mod raw;
 mod suggest;
 mod tty;
 
