@@ -95,8 +95,8 @@ pub(crate) struct CreateArgs {
     /// A one-line description.
     #[arg(short = 'd', long)]
     pub(crate) description: Option<String>,
-    /// Press timeout in seconds (default 300).
-    #[arg(long, value_name = "SECS")]
+    /// Press timeout: seconds (90), or with a unit (90s, 2m, 1h); default 300 s.
+    #[arg(long, value_name = "DURATION")]
     pub(crate) timeout: Option<String>,
     /// Make an HTTP button for this URL template ({{arg}} placeholders in path, query, fragment).
     #[arg(long)]
@@ -129,8 +129,8 @@ pub(crate) struct PressArgs {
     /// An argument value, key=value (repeatable; split on the first '=').
     #[arg(long = "arg", value_name = "KEY=VALUE", add = ArgValueCompleter::new(arg_candidates))]
     pub(crate) args: Vec<String>,
-    /// Override the button's timeout, in seconds.
-    #[arg(long, value_name = "SECS")]
+    /// Override the button's timeout: seconds (90, 1.5) or with a unit (90s, 2m, 1h).
+    #[arg(long, value_name = "DURATION")]
     pub(crate) timeout: Option<String>,
     /// Validate and show what would run (batteries masked), without running or recording.
     #[arg(long)]

@@ -193,6 +193,11 @@ impl Output {
     }
 }
 
+/// A run's `duration_ms` for people: `850 ms`, `3.0 s`, `2 min 05 s`.
+pub(crate) fn duration_ms(ms: u64) -> String {
+    buttons_spec::format_duration(std::time::Duration::from_millis(ms))
+}
+
 /// Lays rows out in columns separated by two spaces; the last column is not padded.
 pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();

@@ -170,9 +170,15 @@ pub enum Error {
         /// The runtime as given.
         runtime: String,
     },
-    /// A timeout is zero or not a number.
-    #[error("invalid timeout {given:?}: expected a positive number of seconds")]
+    /// A timeout is zero or not a duration.
+    #[error("invalid timeout {given:?}: expected a positive duration (90, 1.5, 90s, 2m, 1h)")]
     InvalidTimeout {
+        /// What was given.
+        given: String,
+    },
+    /// A duration is zero or not a number with an optional unit.
+    #[error("invalid duration {given:?}: expected a positive duration (90, 1.5, 90s, 2m, 1h)")]
+    InvalidDuration {
         /// What was given.
         given: String,
     },
@@ -255,7 +261,8 @@ impl Error {
             Self::InvalidRuntime { .. } => {
                 Some("use one of: shell, bash, python, node, prompt".to_owned())
             }
-            Self::InvalidTimeout { .. } => Some("e.g. --timeout 30".to_owned()),
+            Self::InvalidTimeout { .. } => Some("e.g. --timeout 30, --timeout 90s or --timeout 2m".to_owned()),
+            Self::InvalidDuration { .. } => Some("a number of seconds, or with a unit: 90s, 2m, 1h".to_owned()),
             Self::UnsupportedSchema { .. } => {
                 Some("upgrade buttons to read this button".to_owned())
             }

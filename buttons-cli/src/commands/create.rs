@@ -35,7 +35,8 @@ fn build(args: CreateArgs, now: jiff::Timestamp) -> CliResult<NewButton> {
     }
     buttons_spec::validate_arg_defs(&defs)?;
     let timeout_seconds = match &timeout {
-        Some(timeout) => buttons_spec::parse_timeout(timeout)?.as_secs(),
+        // timeout_seconds is whole seconds: a fraction rounds up.
+        Some(timeout) => buttons_spec::parse_timeout(timeout)?.as_secs_f64().ceil() as u64,
         None => buttons_spec::DEFAULT_TIMEOUT_SECONDS,
     };
 

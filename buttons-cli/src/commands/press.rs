@@ -259,24 +259,17 @@ fn status_line(result: &PressResult) -> String {
         None if result.exit_code < 0 => "did not run".to_owned(),
         None => format!("exit {}", result.exit_code),
     };
+    let took = crate::output::duration_ms(result.duration_ms);
     let mut status = match result.status {
-        Status::Ok => format!(
-            "✓ {} ok in {} ms ({exit})",
-            result.button, result.duration_ms
-        ),
-        Status::Timeout => format!(
-            "✗ {} timed out after {} ms",
-            result.button, result.duration_ms
-        ),
-        Status::Error if result.error_type == Some(ErrorCode::Cancelled) => format!(
-            "✗ {} cancelled after {} ms",
-            result.button, result.duration_ms
-        ),
+        Status::Ok => format!("✓ {} ok in {took} ({exit})", result.button),
+        Status::Timeout => format!("✗ {} timed out after {took}", result.button),
+        Status::Error if result.error_type == Some(ErrorCode::Cancelled) => {
+            format!("✗ {} cancelled after {took}", result.button)
+        }
         Status::Error => format!(
-            "✗ {} failed: {} ({exit}) in {} ms",
+            "✗ {} failed: {} ({exit}) in {took}",
             result.button,
-            result.error_type.map_or("ERROR", |c| c.as_str()),
-            result.duration_ms
+            result.error_type.map_or("ERROR", |c| c.as_str())
         ),
     };
     if result.truncated {

@@ -84,10 +84,10 @@ pub(crate) fn run(words: &[String], out: Output) -> CliResult<Reply> {
     if let Some(last) = &last {
         let _ = writeln!(
             text,
-            "  last run: {} {} ({} ms)",
+            "  last run: {} {} ({})",
             last.record.started_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
             last.record.status.as_str(),
-            last.record.duration_ms
+            crate::output::duration_ms(last.record.duration_ms)
         );
     }
     // As the Go tool: {"button": spec + folders, "last_run"?, "agent_md"?}.

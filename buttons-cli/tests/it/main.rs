@@ -5,6 +5,7 @@ mod batteries;
 mod buttons;
 mod cancel;
 mod cli;
+mod durations;
 mod examples;
 mod history;
 mod http;
