@@ -214,8 +214,10 @@ pub(crate) enum BatteriesCommand {
     Set {
         /// The key: uppercase letters, digits and _, starting with a letter.
         key: String,
-        /// The secret value.
-        value: String,
+        /// The secret value. Leave it out (or give `-`) to type it at a hidden
+        /// prompt, or to pipe it in: `echo "$T" | buttons batteries set KEY`
+        /// (keeps it out of shell history and `ps`).
+        value: Option<String>,
         #[command(flatten)]
         scope: ScopeArgs,
     },

@@ -13,6 +13,7 @@ mod mcp;
 mod orientation;
 mod press;
 mod raw;
+mod secrets;
 mod suggest;
 mod tty;
 
