@@ -103,7 +103,12 @@ fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
     }
 
     let status = status_line(result);
+    // What the terminal shows ends with a newline before the status line,
+    // so `printf '{"a":1}'` does not get the status glued on.
     let mut stderr = String::new();
+    if !args.follow && !result.stdout.is_empty() && !result.stdout.ends_with('\n') {
+        stderr.push('\n');
+    }
     if !args.follow && !result.stderr.is_empty() {
         stderr.push_str(&result.stderr);
         if !stderr.ends_with('\n') {
@@ -111,7 +116,12 @@ fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
         }
     }
     let _ = write!(stderr, "{status}");
-    let stdout = result.stdout.clone();
+    // `-f` already showed every line as it came: print it once.
+    let stdout = if args.follow {
+        String::new()
+    } else {
+        result.stdout.clone()
+    };
     let mut reply = Reply::new(result).stdout(stdout).stderr(stderr);
     reply.failure = failure_of(result);
     if let Some(failure) = &mut reply.failure

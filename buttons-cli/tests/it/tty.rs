@@ -73,7 +73,10 @@ fn errors_name_the_fix() {
     let (text, code) = on_tty(&sb, "press nope", "");
     assert_eq!(code, 1);
     assert!(text.contains("error: button \"nope\" not found"), "{text}");
-    assert!(text.contains("hint: run 'buttons list'"), "{text}");
+    assert!(
+        text.contains("hint: there are no buttons here yet: make one with 'buttons create NAME'"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -127,4 +130,45 @@ fn loose_data_dir_notice_once_in_human_mode() {
     );
     let (text, _) = on_tty(&sb, "list", "");
     assert!(!text.contains("note:"), "{text}");
+}
+
+#[test]
+fn follow_prints_each_line_once_in_order() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "create",
+        "steps",
+        "--code",
+        "echo one; sleep 0.3; echo two >&2; sleep 0.3; echo three",
+    ]);
+    let (text, code) = on_tty(&sb, "press steps --follow", "");
+    assert_eq!(code, 0, "{text}");
+    for line in ["one", "! two", "three"] {
+        assert_eq!(
+            text.lines().filter(|l| *l == line).count(),
+            1,
+            "{line:?} once: {text}"
+        );
+    }
+    let at = |s: &str| text.find(s).unwrap();
+    assert!(
+        at("one\n") < at("! two\n") && at("! two\n") < at("three\n"),
+        "{text}"
+    );
+    assert!(at("three\n") < at("✓ steps ok in "), "{text}");
+}
+
+#[test]
+fn a_status_line_after_output_without_a_newline_has_its_own_line() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "bare", "--code", r#"printf '{"a":1}'"#]);
+    for args in ["press bare", "press bare --follow"] {
+        let (text, code) = on_tty(&sb, args, "");
+        assert_eq!(code, 0, "{text}");
+        assert!(text.lines().any(|l| l == r#"{"a":1}"#), "{args}: {text}");
+        assert!(
+            text.lines().any(|l| l.starts_with("✓ bare ok in ")),
+            "{args}: {text}"
+        );
+    }
 }
