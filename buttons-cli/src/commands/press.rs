@@ -1,7 +1,7 @@
 //! `buttons press NAME [--arg k=v]... [--timeout S] [--dry-run] [-f]`.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -76,18 +76,39 @@ fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
             caught.store(signo.as_raw_value(), Ordering::SeqCst);
         })
     };
+    // A person watching a terminal sees a spinner once the press takes a while.
+    let spinner = (!out.is_json() && !args.raw && std::io::stderr().is_terminal())
+        .then(crate::progress::Spinner::new);
     if args.follow {
-        options = options.sink(|stream, line| {
-            let mut err = std::io::stderr().lock();
-            let _ = match stream {
-                Stream::Stdout => writeln!(err, "{line}"),
-                Stream::Stderr => writeln!(err, "! {line}"),
+        let bar = spinner.as_ref().map(crate::progress::Spinner::handle);
+        options = options.sink(move |stream, line| {
+            let write = || {
+                let mut err = std::io::stderr().lock();
+                let _ = match stream {
+                    Stream::Stdout => writeln!(err, "{line}"),
+                    Stream::Stderr => writeln!(err, "! {line}"),
+                };
             };
+            match &bar {
+                Some(bar) => bar.suspend(write),
+                None => write(),
+            }
         });
     }
     let ran = runtime
-        .block_on(engine.press(&request, options))
+        .block_on(async {
+            let press = engine.press(&request, options);
+            match &spinner {
+                Some(spinner) => tokio::select! {
+                    ran = press => ran,
+                    () = spinner.run(engine.store(), &request.name) => unreachable!("the spinner never ends"),
+                },
+                None => press.await,
+            }
+        })
         .map_err(|e| press_error(&engine, &request.name, e))?;
+    // Erased before the status line is written.
+    drop(spinner);
     let result = &ran.result;
     if let Err(err) = &ran.record {
         // The press ran; losing its record is worth a line on stderr in any mode.

@@ -172,3 +172,30 @@ fn a_status_line_after_output_without_a_newline_has_its_own_line() {
         );
     }
 }
+
+#[test]
+fn a_long_press_shows_a_spinner_that_is_gone_at_the_end() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "create",
+        "nap",
+        "--code",
+        r#"echo '{"msg":"half","pct":50}' >> "$BUTTONS_PROGRESS_PATH"; sleep 2; echo done"#,
+    ]);
+    let (text, code) = on_tty(&sb, "press nap", "");
+    assert_eq!(code, 0, "{text}");
+    // Shown past one second, with the name, the time and the script's progress.
+    let frame = text.rfind("nap · ").expect("no spinner drawn");
+    assert!(text.contains("nap · 1."), "{text}");
+    assert!(text.contains(" · half 50%"), "{text}");
+    // Erased (clear line) after its last frame, before the output and status.
+    let rest = &text[frame..];
+    let erased = rest.find("\x1b[2K").expect("the spinner was not erased");
+    assert!(erased < rest.find("done").unwrap(), "{text:?}");
+    let status = text.lines().find(|l| l.contains("nap ok in ")).unwrap();
+    assert!(status.starts_with("✓ nap ok in "), "{status:?}");
+
+    // Never in a pipe.
+    let run = sb.run(&["press", "nap"]);
+    assert!(!run.stderr().contains("nap ·"), "{}", run.stderr());
+}
