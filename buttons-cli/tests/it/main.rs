@@ -5,6 +5,7 @@ mod batteries;
 mod buttons;
 mod cancel;
 mod cli;
+mod create_checks;
 mod durations;
 mod examples;
 mod history;
