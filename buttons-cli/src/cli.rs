@@ -24,6 +24,10 @@ pub(crate) struct Cli {
     #[arg(long, global = true)]
     pub(crate) json: bool,
 
+    /// Colour the tool's messages: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub(crate) color: crate::color::ColorWhen,
+
     /// No command: the summary (`buttons summary`).
     #[command(subcommand)]
     pub(crate) command: Option<Command>,

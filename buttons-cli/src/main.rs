@@ -2,6 +2,7 @@
 //! its result as JSON or human text, and exits 0 or 1.
 
 mod cli;
+mod color;
 mod commands;
 mod error;
 mod output;
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     match cli::Cli::try_parse_from(&argv) {
         Ok(cli) => {
+            cli.color.apply();
             let command = cli
                 .command
                 .unwrap_or(cli::Command::Summary(cli::SummaryArgs { deep: false }));

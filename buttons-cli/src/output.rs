@@ -156,8 +156,8 @@ impl Output {
         out.write_all(reply.stdout.as_bytes())?;
         out.flush()?;
         if !reply.stderr.is_empty() {
-            let mut err = io::stderr().lock();
-            err.write_all(reply.stderr.as_bytes())?;
+            let mut err = anstream::stderr().lock();
+            err.write_all(crate::color::paint(&reply.stderr).as_bytes())?;
             if !reply.stderr.ends_with('\n') {
                 err.write_all(b"\n")?;
             }
@@ -184,8 +184,9 @@ impl Output {
             out.write_all(b"\n")?;
             return out.flush();
         }
-        let mut out = io::stderr().lock();
-        writeln!(out, "error: {}", err.message.trim_end())?;
+        let mut out = anstream::stderr().lock();
+        let line = format!("error: {}", err.message.trim_end());
+        writeln!(out, "{}", crate::color::paint(&line))?;
         if let Some(hint) = &err.hint {
             writeln!(out, "  hint: {hint}")?;
         }

@@ -112,11 +112,11 @@ fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
     let result = &ran.result;
     if let Err(err) = &ran.record {
         // The press ran; losing its record is worth a line on stderr in any mode.
-        let _ = writeln!(
-            std::io::stderr().lock(),
+        let line = format!(
             "warning: the run was not recorded: {}",
             CliError::from_parts(err.code(), None, err).message
         );
+        let _ = writeln!(anstream::stderr().lock(), "{}", crate::color::paint(&line));
     }
 
     if args.raw {

@@ -9,17 +9,27 @@ use crate::Sandbox;
 /// Runs `buttons ARGS` on a pseudo-terminal with `input` typed in; returns
 /// what the terminal showed (stdout and stderr together) and the exit code.
 fn on_tty(sb: &Sandbox, args: &str, input: &str) -> (String, i32) {
+    on_tty_with(sb, args, input, Some("1"))
+}
+
+/// [`on_tty`] with `NO_COLOR` set to `no_color`, or unset.
+fn on_tty_with(sb: &Sandbox, args: &str, input: &str, no_color: Option<&str>) -> (String, i32) {
     assert!(
         Command::new("script").arg("--version").output().is_ok(),
         "these tests need util-linux `script` (a pseudo-terminal)"
     );
     let exe = env!("CARGO_BIN_EXE_buttons");
-    let mut child = Command::new("script")
-        .args(["-qec", &format!("'{exe}' {args}"), "/dev/null"])
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &format!("'{exe}' {args}"), "/dev/null"])
         .env("HOME", sb.home())
         .env("BUTTONS_HOME", sb.data())
-        .env("NO_COLOR", "1")
-        .current_dir(sb.path())
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .current_dir(sb.path());
+    if let Some(value) = no_color {
+        cmd.env("NO_COLOR", value);
+    }
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -198,4 +208,27 @@ fn a_long_press_shows_a_spinner_that_is_gone_at_the_end() {
     // Never in a pipe.
     let run = sb.run(&["press", "nap"]);
     assert!(!run.stderr().contains("nap ·"), "{}", run.stderr());
+}
+
+#[test]
+fn marks_are_coloured_on_a_terminal_unless_told_not_to() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "hi", "--code", "echo hi"]);
+    let green = "\u{1b}[1m\u{1b}[32m✓";
+    let (text, _) = on_tty_with(&sb, "press hi", "", None);
+    assert!(
+        text.contains(green) || text.contains("\u{1b}[32m"),
+        "{text:?}"
+    );
+    let (text, _) = on_tty_with(&sb, "press nope", "", None);
+    assert!(
+        text.contains("\u{1b}[") && text.contains("error:"),
+        "{text:?}"
+    );
+    // NO_COLOR, and --color never, turn it off.
+    let (text, _) = on_tty_with(&sb, "press hi", "", Some("1"));
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    let (text, _) = on_tty_with(&sb, "press hi --color never", "", None);
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(text.contains("✓ hi ok in "), "{text:?}");
 }
