@@ -3,6 +3,8 @@
 //! Written through `anstream`, which drops the colour when stderr is not a
 //! terminal, when `NO_COLOR` is set, or with `--color never`.
 
+use std::fmt::Write as _;
+
 use anstyle::{AnsiColor, Style};
 
 const ERROR: Style = AnsiColor::Red.on_default().bold();
@@ -45,7 +47,7 @@ pub(crate) fn paint(text: &str) -> String {
         .find_map(|(mark, style)| line.strip_prefix(mark).map(|rest| (mark, style, rest)));
         match marked {
             Some((mark, style, rest)) => {
-                out.push_str(&format!("{style}{mark}{style:#}"));
+                let _ = write!(out, "{style}{mark}{style:#}");
                 out.push_str(rest);
             }
             None => out.push_str(line),
