@@ -207,3 +207,18 @@ fn broken_pipe_exits_quietly() {
     );
     assert_eq!(fs::read_to_string(&err_file).unwrap(), "");
 }
+
+#[test]
+fn ls_and_completions_are_reserved_and_help_mentions_buttons_name() {
+    let sb = Sandbox::new();
+    for name in ["ls", "completions"] {
+        let err = sb.err(&["create", name, "--code", "true"], "VALIDATION_ERROR");
+        assert!(
+            err["message"].as_str().unwrap().contains("reserved"),
+            "{err}"
+        );
+    }
+    let help = sb.cmd(&["--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("`buttons NAME` shows one button"), "{help}");
+}
