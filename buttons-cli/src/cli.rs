@@ -1,8 +1,13 @@
 //! The command line, as clap parses it (raw flags; commands validate them).
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter, SubcommandCandidates};
+
+use crate::suggest::{arg_candidates, button_candidates};
 
 /// Buttons: named, typed, pressable actions (scripts, HTTP requests, prompts).
+///
+/// `buttons NAME` shows one button; `buttons press NAME` runs it.
 ///
 /// Output is JSON ({"ok": true, "data": …} or {"ok": false, "error": …})
 /// with --json or whenever stdout is not a terminal.
@@ -11,12 +16,17 @@ use clap::{Args, Parser, Subcommand};
     name = "buttons",
     version,
     disable_version_flag = false,
-    max_term_width = 100
+    max_term_width = 100,
+    add = SubcommandCandidates::new(button_candidates)
 )]
 pub(crate) struct Cli {
     /// Print one JSON object instead of human output.
     #[arg(long, global = true)]
     pub(crate) json: bool,
+
+    /// Colour the tool's messages: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub(crate) color: crate::color::ColorWhen,
 
     /// No command: the summary (`buttons summary`).
     #[command(subcommand)]
@@ -58,7 +68,8 @@ pub(crate) enum Command {
     /// Serve the MCP-enabled buttons as Model Context Protocol tools on stdio,
     /// or toggle a button with `mcp enable|disable NAME`.
     Mcp(McpArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell);
+    /// it completes commands, flags, button names and `--arg` names.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
@@ -90,8 +101,8 @@ pub(crate) struct CreateArgs {
     /// A one-line description.
     #[arg(short = 'd', long)]
     pub(crate) description: Option<String>,
-    /// Press timeout in seconds (default 300).
-    #[arg(long, value_name = "SECS")]
+    /// Press timeout: seconds (90), or with a unit (90s, 2m, 1h); default 300 s.
+    #[arg(long, value_name = "DURATION")]
     pub(crate) timeout: Option<String>,
     /// Make an HTTP button for this URL template ({{arg}} placeholders in path, query, fragment).
     #[arg(long)]
@@ -119,12 +130,13 @@ pub(crate) struct CreateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PressArgs {
     /// The button to press.
+    #[arg(add = ArgValueCandidates::new(button_candidates))]
     pub(crate) name: String,
     /// An argument value, key=value (repeatable; split on the first '=').
-    #[arg(long = "arg", value_name = "KEY=VALUE")]
+    #[arg(long = "arg", value_name = "KEY=VALUE", add = ArgValueCompleter::new(arg_candidates))]
     pub(crate) args: Vec<String>,
-    /// Override the button's timeout, in seconds.
-    #[arg(long, value_name = "SECS")]
+    /// Override the button's timeout: seconds (90, 1.5) or with a unit (90s, 2m, 1h).
+    #[arg(long, value_name = "DURATION")]
     pub(crate) timeout: Option<String>,
     /// Validate and show what would run (batteries masked), without running or recording.
     #[arg(long)]
@@ -144,11 +156,16 @@ pub(crate) struct PressArgs {
         requires = "idempotency_key"
     )]
     pub(crate) idempotency_ttl: String,
+    /// Write the script's stdout (HTTP: the body) as is, its stderr to stderr, no
+    /// envelope; exit with its exit code (HTTP: 0 for 2xx/3xx, else 1).
+    #[arg(long, conflicts_with_all = ["dry_run", "follow"])]
+    pub(crate) raw: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct HistoryArgs {
     /// Only this button's presses.
+    #[arg(add = ArgValueCandidates::new(button_candidates))]
     pub(crate) name: Option<String>,
     /// How many to show.
     #[arg(long, default_value_t = 20, value_name = "N")]
@@ -168,6 +185,7 @@ pub(crate) struct SummaryArgs {
 #[derive(Debug, Args)]
 pub(crate) struct LogsArgs {
     /// Only this button's runs (all of them, not only failures).
+    #[arg(add = ArgValueCandidates::new(button_candidates))]
     pub(crate) name: Option<String>,
     /// Only failed runs (implied without NAME).
     #[arg(long)]
@@ -201,6 +219,7 @@ pub(crate) struct NameLogs {
 #[derive(Debug, Args)]
 pub(crate) struct DeleteArgs {
     /// The button to delete.
+    #[arg(add = ArgValueCandidates::new(button_candidates))]
     pub(crate) name: String,
     /// Do not ask for confirmation (implied by --json or when not on a terminal).
     #[arg(short = 'F', long)]
@@ -213,8 +232,10 @@ pub(crate) enum BatteriesCommand {
     Set {
         /// The key: uppercase letters, digits and _, starting with a letter.
         key: String,
-        /// The secret value.
-        value: String,
+        /// The secret value. Leave it out (or give `-`) to type it at a hidden
+        /// prompt, or to pipe it in: `echo "$T" | buttons batteries set KEY`
+        /// (keeps it out of shell history and `ps`).
+        value: Option<String>,
         #[command(flatten)]
         scope: ScopeArgs,
     },

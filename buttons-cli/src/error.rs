@@ -16,6 +16,9 @@ pub(crate) struct CliError {
     pub(crate) hint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) spec: Option<Box<serde_json::Value>>,
+    /// The process exit status, when not 1 (130 after Ctrl-C).
+    #[serde(skip)]
+    pub(crate) exit: Option<u8>,
 }
 
 impl CliError {
@@ -25,6 +28,7 @@ impl CliError {
             message: message.into(),
             hint: None,
             spec: None,
+            exit: None,
         }
     }
 
@@ -37,9 +41,9 @@ impl CliError {
         self
     }
 
-    /// Every error exits 1.
+    /// Every error exits 1, except a press ended by a signal (128 + its number).
     pub(crate) fn exit_code(&self) -> ExitCode {
-        ExitCode::FAILURE
+        ExitCode::from(self.exit.unwrap_or(1))
     }
 
     /// Builds an error from any library error: its message followed by every
@@ -64,6 +68,7 @@ impl CliError {
             message,
             hint,
             spec: None,
+            exit: None,
         }
     }
 }
@@ -89,6 +94,9 @@ impl From<buttons_exec::Error> for CliError {
             E::InvalidArgs { button, source, .. } => Some(match source.as_ref() {
                 buttons_spec::Error::MissingArg { name } => {
                     format!("pass it with --arg {name}=VALUE")
+                }
+                buttons_spec::Error::UnknownArg { name, declared } => {
+                    crate::suggest::unknown_arg_hint(button, name, declared)
                 }
                 buttons_spec::Error::MalformedArg { .. } => {
                     "pass arguments as --arg key=value".to_owned()

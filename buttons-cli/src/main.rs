@@ -2,22 +2,29 @@
 //! its result as JSON or human text, and exits 0 or 1.
 
 mod cli;
+mod color;
 mod commands;
 mod error;
 mod output;
+mod progress;
+mod suggest;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
 use clap::error::ErrorKind;
+use clap::{CommandFactory as _, Parser as _};
 
 use crate::error::CliError;
 use crate::output::Output;
 
 fn main() -> ExitCode {
+    // `COMPLETE=SHELL buttons -- WORDS…` (the registration script's call
+    // back) prints completions and exits here.
+    clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     match cli::Cli::try_parse_from(&argv) {
         Ok(cli) => {
+            cli.color.apply();
             let command = cli
                 .command
                 .unwrap_or(cli::Command::Summary(cli::SummaryArgs { deep: false }));

@@ -162,8 +162,8 @@ impl Output {
         out.write_all(reply.stdout.as_bytes())?;
         out.flush()?;
         if !reply.stderr.is_empty() {
-            let mut err = io::stderr().lock();
-            err.write_all(reply.stderr.as_bytes())?;
+            let mut err = anstream::stderr().lock();
+            err.write_all(crate::color::paint(&reply.stderr).as_bytes())?;
             if !reply.stderr.ends_with('\n') {
                 err.write_all(b"\n")?;
             }
@@ -190,13 +190,19 @@ impl Output {
             out.write_all(b"\n")?;
             return out.flush();
         }
-        let mut out = io::stderr().lock();
-        writeln!(out, "error: {}", err.message.trim_end())?;
+        let mut out = anstream::stderr().lock();
+        let line = format!("error: {}", err.message.trim_end());
+        writeln!(out, "{}", crate::color::paint(&line))?;
         if let Some(hint) = &err.hint {
             writeln!(out, "  hint: {hint}")?;
         }
         Ok(())
     }
+}
+
+/// A run's `duration_ms` for people: `850 ms`, `3.0 s`, `2 min 05 s`.
+pub(crate) fn duration_ms(ms: u64) -> String {
+    buttons_spec::format_duration(std::time::Duration::from_millis(ms))
 }
 
 /// Lays rows out in columns separated by two spaces; the last column is not padded.

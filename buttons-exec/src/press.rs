@@ -83,7 +83,7 @@ pub(crate) async fn press_with_hint(
             code::run(ctx, runtime, opts, &mut result).await;
             result.prompt = prompt::agent_notes(ctx.button, ctx.dir);
         }
-        ButtonKind::Prompt => prompt::press(ctx.dir, &mut result),
+        ButtonKind::Prompt => prompt::press(ctx.button, ctx.args, ctx.dir, &mut result),
         ButtonKind::Http => {
             hint = http::run(ctx, opts, &mut result).await;
             result.prompt = prompt::agent_notes(ctx.button, ctx.dir);

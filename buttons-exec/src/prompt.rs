@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use buttons_spec::{Button, ErrorCode, OUTPUT_CAP, PressResult};
+use buttons_spec::{Args, Button, ErrorCode, OUTPUT_CAP, PressResult};
 
 use crate::capture::bounded_text;
 
@@ -52,11 +52,16 @@ fn read_agents_md(dir: &Path) -> std::io::Result<(String, bool)> {
     Ok(bounded_text(&bytes, cut))
 }
 
-/// Presses a prompt button: its `AGENTS.md` text becomes stdout.
-pub(crate) fn press(dir: &Path, result: &mut PressResult) {
+/// Presses a prompt button: its `AGENTS.md` text, with the declared
+/// `{{name}}` placeholders filled from the press's arguments, becomes stdout.
+pub(crate) fn press(button: &Button, args: &Args, dir: &Path, result: &mut PressResult) {
     match read_agents_md(dir) {
         Ok((text, truncated)) => {
-            result.stdout = text;
+            result.stdout = if button.args.is_empty() {
+                text
+            } else {
+                buttons_spec::fill_prompt(&text, &button.args, args)
+            };
             result.truncated = truncated;
         }
         Err(e) => result.fail(

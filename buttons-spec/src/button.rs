@@ -750,14 +750,12 @@ impl Button {
     }
 }
 
-/// Parses a `--timeout` value: a positive whole number of seconds.
+/// Parses a `--timeout` value: a positive duration, as
+/// [`parse_duration`](crate::parse_duration) reads it (`90`, `1.5`, `90s`, `2m`, `1h`).
 pub fn parse_timeout(given: &str) -> Result<Duration> {
-    match given.trim().parse::<u64>() {
-        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-        _ => Err(Error::InvalidTimeout {
-            given: given.to_owned(),
-        }),
-    }
+    crate::parse_duration(given).map_err(|_| Error::InvalidTimeout {
+        given: given.to_owned(),
+    })
 }
 
 #[cfg(test)]

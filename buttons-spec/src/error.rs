@@ -175,9 +175,35 @@ pub enum Error {
         /// The runtime as given.
         runtime: String,
     },
-    /// A timeout is zero or not a number.
-    #[error("invalid timeout {given:?}: expected a positive number of seconds")]
+    /// A timeout is zero or not a duration.
+    #[error("invalid timeout {given:?}: expected a positive duration (90, 1.5, 90s, 2m, 1h)")]
     InvalidTimeout {
+        /// What was given.
+        given: String,
+    },
+    /// A script's extension or shebang names an interpreter that is not a runtime.
+    #[error(
+        "{found_in} names {interpreter:?}, which is not one of the runtimes (shell, bash, python, node)"
+    )]
+    UnsupportedInterpreter {
+        /// The interpreter named.
+        interpreter: String,
+        /// Where: "the shebang line" or "the extension .rb".
+        found_in: String,
+    },
+    /// An HTTP template's `{{name}}` names no declared argument.
+    #[error("the {field} has the placeholder {{{{{name}}}}}, which names no declared argument")]
+    UndeclaredPlaceholder {
+        /// The placeholder's name.
+        name: String,
+        /// `url` or `body`.
+        field: &'static str,
+        /// The declared argument names.
+        declared: Vec<String>,
+    },
+    /// A duration is zero or not a number with an optional unit.
+    #[error("invalid duration {given:?}: expected a positive duration (90, 1.5, 90s, 2m, 1h)")]
+    InvalidDuration {
         /// What was given.
         given: String,
     },
@@ -260,7 +286,15 @@ impl Error {
             Self::InvalidRuntime { .. } => {
                 Some("use one of: shell, bash, python, node, prompt".to_owned())
             }
-            Self::InvalidTimeout { .. } => Some("e.g. --timeout 30".to_owned()),
+            Self::InvalidTimeout { .. } => Some("e.g. --timeout 30, --timeout 90s or --timeout 2m".to_owned()),
+            Self::UnsupportedInterpreter { .. } => Some(
+                "write the script for shell, bash, python or node, or set the runtime explicitly to force one"
+                    .to_owned(),
+            ),
+            Self::UndeclaredPlaceholder { name, .. } => Some(format!(
+                "declare it as an argument (e.g. {name}:string:required), or fix the placeholder's name"
+            )),
+            Self::InvalidDuration { .. } => Some("a number of seconds, or with a unit: 90s, 2m, 1h".to_owned()),
             Self::UnsupportedSchema { .. } => {
                 Some("upgrade buttons to read this button".to_owned())
             }

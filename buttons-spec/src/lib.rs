@@ -29,6 +29,8 @@
 mod args;
 mod batteries;
 mod button;
+mod checks;
+mod duration;
 mod error;
 mod files;
 mod host_lock;
@@ -53,6 +55,8 @@ pub use button::{
     Button, ButtonKind, ButtonRuntime, DEFAULT_TIMEOUT_SECONDS, FollowRedirects, Kind,
     MAX_SCHEMA_VERSION, Runtime, SCHEMA_VERSION, parse_timeout,
 };
+pub use checks::{check_placeholders, detect_runtime, fill_prompt, placeholder_names};
+pub use duration::{format_duration, parse_duration};
 pub use error::{Error, ErrorCode, Result};
 pub use files::{AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER};
 pub use host_lock::{HostLock, lock_url_template};

@@ -28,6 +28,8 @@ pub const RESERVED_NAMES: &[&str] = &[
     "update",
     "delete",
     "init",
+    "ls",
+    "completions",
 ];
 
 /// Turns free text into a button slug: lowercase; spaces and `_` become `-`;

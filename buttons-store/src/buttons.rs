@@ -100,14 +100,20 @@ impl Store {
         buttons_spec::validate_arg_defs(&button.args)?;
 
         let mut files: Vec<(&'static str, Vec<u8>, u32)> = Vec::new();
+        if !button.url.is_empty() {
+            buttons_spec::check_placeholders(&button)?;
+        }
         if button.url.is_empty() && button.runtime == ButtonRuntime::Unset {
+            // An interpreter outside the runtime table is refused here, not
+            // at the first press (exit 127); an explicit runtime forces one.
             let inferred = match &code {
                 CodeSource::File(path) => {
                     let bytes = read_source(path)?;
                     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-                    Runtime::infer(file_name.as_deref().unwrap_or(""), &bytes)
+                    buttons_spec::detect_runtime(file_name.as_deref().unwrap_or(""), &bytes)?
                 }
-                _ => None,
+                CodeSource::Inline(text) => buttons_spec::detect_runtime("", text.as_bytes())?,
+                CodeSource::Scaffold => None,
             };
             button.runtime = inferred.unwrap_or(Runtime::Shell).into();
         }

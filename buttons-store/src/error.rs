@@ -82,7 +82,7 @@ pub enum Error {
         path: PathBuf,
     },
     /// The data directory belongs to another user.
-    #[error("use the data directory {path}: it is owned by uid {owner}, not by you (uid {me})")]
+    #[error("the data directory {path} belongs to uid {owner}, not to you (uid {me})")]
     ForeignOwner {
         /// The data directory.
         path: PathBuf,
@@ -93,7 +93,7 @@ pub enum Error {
     },
     /// The data directory's path is not valid UTF-8 (paths are handed back
     /// and printed as UTF-8).
-    #[error("use the data directory {}: its path is not valid UTF-8", path.display())]
+    #[error("the data directory's path {} is not valid UTF-8", path.display())]
     NonUtf8Path {
         /// The path.
         path: PathBuf,

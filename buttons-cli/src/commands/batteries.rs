@@ -4,7 +4,7 @@ use buttons_store::{Scope, Store};
 use serde_json::json;
 
 use crate::cli::{BatteriesCommand, ScopeArgs};
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::output::{Output, Reply, table};
 
 /// The scope a `set`/`rm` lands in, and a line saying so when it is not the
@@ -27,6 +27,35 @@ fn scope(store: &Store, args: &ScopeArgs) -> (Scope, Option<String>) {
     (scope, note)
 }
 
+/// The value of `batteries set KEY` without one on the command line: a
+/// hidden prompt on a terminal, else all of stdin less one final newline.
+fn read_secret(key: &str) -> CliResult<String> {
+    use std::io::{IsTerminal as _, Read as _};
+
+    let stdin = std::io::stdin();
+    let value = if stdin.is_terminal() {
+        rpassword::prompt_password(format!("Value for {key} (hidden): "))?
+    } else {
+        let mut text = String::new();
+        stdin.lock().read_to_string(&mut text).map_err(|e| {
+            CliError::validation(format!("could not read the value from stdin: {e}"))
+        })?;
+        let trimmed = text
+            .strip_suffix('\n')
+            .map(|t| t.strip_suffix('\r').unwrap_or(t))
+            .unwrap_or(&text);
+        trimmed.to_owned()
+    };
+    if value.is_empty() {
+        return Err(
+            CliError::validation(format!("no value given for {key}")).with_hint(format!(
+                "pipe it in: echo \"$VALUE\" | buttons batteries set {key}"
+            )),
+        );
+    }
+    Ok(value)
+}
+
 pub(crate) fn run(cmd: BatteriesCommand, out: Output) -> CliResult<Reply> {
     let store = super::open_store(out)?;
     match cmd {
@@ -36,6 +65,11 @@ pub(crate) fn run(cmd: BatteriesCommand, out: Output) -> CliResult<Reply> {
             scope: s,
         } => {
             let (scope, note) = scope(&store, &s);
+            buttons_spec::validate_battery_key(&key)?;
+            let value = match value {
+                Some(value) if value != "-" => value,
+                _ => read_secret(&key)?,
+            };
             store.set_battery(scope, &key, &value)?;
             Ok(
                 Reply::new(json!({ "key": key, "scope": scope.as_str() })).stderr(format!(

@@ -35,7 +35,8 @@ fn build(args: CreateArgs, now: jiff::Timestamp) -> CliResult<NewButton> {
     }
     buttons_spec::validate_arg_defs(&defs)?;
     let timeout_seconds = match &timeout {
-        Some(timeout) => buttons_spec::parse_timeout(timeout)?.as_secs(),
+        // timeout_seconds is whole seconds: a fraction rounds up.
+        Some(timeout) => buttons_spec::parse_timeout(timeout)?.as_secs_f64().ceil() as u64,
         None => buttons_spec::DEFAULT_TIMEOUT_SECONDS,
     };
 
@@ -141,7 +142,20 @@ pub(crate) fn run(args: CreateArgs, out: Output) -> CliResult<Reply> {
     let scaffolded = args.code.is_none() && args.file.is_none() && args.prompt.is_none();
     let new = build(args, jiff::Timestamp::now())?;
     let store = super::open_store(out)?;
-    let button = store.create(new)?;
+    let button = store.create(new).map_err(|e| {
+        let forced = matches!(
+            e,
+            buttons_store::Error::Spec(buttons_spec::Error::UnsupportedInterpreter { .. })
+        );
+        let err = CliError::from(e);
+        if forced {
+            err.with_hint(
+                "write it for shell, bash, python or node, or force one with --runtime shell|bash|python|node",
+            )
+        } else {
+            err
+        }
+    })?;
     let name = buttons_spec::ButtonName::new(&button.name)?;
     let dir = store.button_dir(&name);
     let code_path = store.code_path(&button);

@@ -19,7 +19,7 @@ pub(crate) fn run(args: HistoryArgs, out: Output) -> CliResult<Reply> {
             stored.button.clone(),
             r.status.as_str().to_owned(),
             r.exit_code.to_string(),
-            format!("{} ms", r.duration_ms),
+            crate::output::duration_ms(r.duration_ms),
         ]);
         let mut value = serde_json::to_value(r).expect("a RunRecord always serializes");
         if let Some(map) = value.as_object_mut() {

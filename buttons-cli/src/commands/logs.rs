@@ -107,7 +107,7 @@ fn human(stored: &StoredRecord) -> String {
             r.error_type
                 .map_or_else(|| r.status.as_str().to_owned(), |c| c.as_str().to_owned()),
             r.exit_code.to_string(),
-            format!("{} ms", r.duration_ms),
+            crate::output::duration_ms(r.duration_ms),
         ]],
     );
     for (label, body) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {

@@ -1,7 +1,9 @@
 //! `buttons press NAME [--arg k=v]... [--timeout S] [--dry-run] [-f]`.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use buttons_exec::{
     ArgInput, Engine, Idempotency, Plan, PlannedAction, PressOptions, PressRequest, Stream,
@@ -15,6 +17,22 @@ use crate::error::{CliError, CliResult};
 use crate::output::{Output, Reply};
 
 pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
+    if !args.raw {
+        return press(args, out);
+    }
+    // Raw: stdout is the script's alone; an error before the run is the
+    // envelope on stderr.
+    press(args, out).or_else(|err| {
+        let mut stderr = std::io::stderr().lock();
+        let _ = serde_json::to_writer(&mut stderr, &json!({ "ok": false, "error": &err }));
+        let _ = writeln!(stderr);
+        let mut reply = Reply::streamed();
+        reply.failure = Some(err);
+        Ok(reply)
+    })
+}
+
+fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
     let request = PressRequest {
         name: args.name,
         args: ArgInput::Text(parse_press_args(&args.args)?),
@@ -33,7 +51,10 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
     };
     let engine = Engine::from_env(super::open_store(out)?);
     if args.dry_run {
-        let info = plan_json(&engine.plan(&request)?);
+        let plan = engine
+            .plan(&request)
+            .map_err(|e| press_error(&engine, &request.name, e))?;
+        let info = plan_json(&plan);
         let text = serde_json::to_string_pretty(&info).expect("JSON values serialize");
         return Ok(
             Reply::new(info).stderr(format!("Dry run (nothing ran, nothing recorded):\n{text}"))
@@ -47,47 +68,83 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
     // Ctrl-C (and SIGTERM/SIGHUP) end the button's whole process group and the
     // run is still recorded. The handlers are installed before anything runs,
     // so an early Ctrl-C cannot kill the CLI and orphan the group.
+    // The signal that cancelled the press decides the exit status (128 + it).
+    let caught = Arc::new(AtomicI32::new(0));
     let mut options = {
         let _guard = runtime.enter();
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
         let mut hangup = signal(SignalKind::hangup())?;
+        let caught = Arc::clone(&caught);
         PressOptions::default().cancel_on(async move {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-                _ = hangup.recv() => {}
-            }
+            let signo = tokio::select! {
+                _ = interrupt.recv() => SignalKind::interrupt(),
+                _ = terminate.recv() => SignalKind::terminate(),
+                _ = hangup.recv() => SignalKind::hangup(),
+            };
+            caught.store(signo.as_raw_value(), Ordering::SeqCst);
         })
     };
     if !out.is_json() {
         options = options.on_event(super::show_press_event);
     }
+    // A person watching a terminal sees a spinner once the press takes a while.
+    let spinner = (!out.is_json() && !args.raw && std::io::stderr().is_terminal())
+        .then(crate::progress::Spinner::new);
     if args.follow {
-        options = options.sink(|stream, line| {
-            let mut err = std::io::stderr().lock();
-            let _ = match stream {
-                Stream::Stdout => writeln!(err, "{line}"),
-                Stream::Stderr => writeln!(err, "! {line}"),
+        let bar = spinner.as_ref().map(crate::progress::Spinner::handle);
+        options = options.sink(move |stream, line| {
+            let write = || {
+                let mut err = std::io::stderr().lock();
+                let _ = match stream {
+                    Stream::Stdout => writeln!(err, "{line}"),
+                    Stream::Stderr => writeln!(err, "! {line}"),
+                };
             };
+            match &bar {
+                Some(bar) => bar.suspend(write),
+                None => write(),
+            }
         });
     }
-    let ran = runtime.block_on(engine.press(&request, options))?;
+    let ran = runtime
+        .block_on(async {
+            let press = engine.press(&request, options);
+            match &spinner {
+                Some(spinner) => tokio::select! {
+                    ran = press => ran,
+                    () = spinner.run(engine.store(), &request.name) => unreachable!("the spinner never ends"),
+                },
+                None => press.await,
+            }
+        })
+        .map_err(|e| press_error(&engine, &request.name, e))?;
+    // Erased before the status line is written.
+    drop(spinner);
     let result = &ran.result;
     if let Err(err) = &ran.record {
         // The press ran; losing its record is worth a line on stderr in any mode.
-        let _ = writeln!(
-            std::io::stderr().lock(),
+        let line = format!(
             "warning: the run was not recorded: {}",
             CliError::from_parts(err.code(), None, err).message
         );
+        let _ = writeln!(anstream::stderr().lock(), "{}", crate::color::paint(&line));
+    }
+
+    if args.raw {
+        return raw_reply(result, caught.load(Ordering::SeqCst));
     }
 
     let mut status = status_line(result);
     if ran.replayed {
         status.push_str(" (replayed: an earlier press with this idempotency key)");
     }
+    // What the terminal shows ends with a newline before the status line,
+    // so `printf '{"a":1}'` does not get the status glued on.
     let mut stderr = String::new();
+    if !args.follow && !result.stdout.is_empty() && !result.stdout.ends_with('\n') {
+        stderr.push('\n');
+    }
     if !args.follow && !result.stderr.is_empty() {
         stderr.push_str(&result.stderr);
         if !stderr.ends_with('\n') {
@@ -95,7 +152,12 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
         }
     }
     let _ = write!(stderr, "{status}");
-    let stdout = result.stdout.clone();
+    // `-f` already showed every line as it came: print it once.
+    let stdout = if args.follow {
+        String::new()
+    } else {
+        result.stdout.clone()
+    };
     let mut reply = Reply::new(result).stdout(stdout).stderr(stderr);
     if ran.replayed
         && let Some(data) = reply.data.as_object_mut()
@@ -103,6 +165,59 @@ pub(crate) fn run(args: PressArgs, out: Output) -> CliResult<Reply> {
         data.insert("replayed".into(), Value::Bool(true));
     }
     reply.failure = failure_of(result);
+    if let Some(failure) = &mut reply.failure
+        && failure.code == ErrorCode::Cancelled
+    {
+        let signo = caught.load(Ordering::SeqCst);
+        failure.exit = Some(u8::try_from(128 + signo).unwrap_or(130));
+    }
+    Ok(reply)
+}
+
+/// A library error as the CLI reports it; a missing button names the data
+/// directory searched and the closest names.
+fn press_error(engine: &Engine, name: &str, e: buttons_exec::Error) -> CliError {
+    let missing = matches!(
+        e,
+        buttons_exec::Error::Store(buttons_store::Error::NotFound { .. })
+    );
+    let err = CliError::from(e);
+    if missing {
+        crate::suggest::button_not_found(engine.store(), name, err)
+    } else {
+        err
+    }
+}
+
+/// `--raw`: the output as is, and the script's exit status as ours.
+fn raw_reply(result: &PressResult, signo: i32) -> CliResult<Reply> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(result.stdout.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+        _ => {}
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(result.stderr.as_bytes());
+    let exit = match (result.status, result.http_status_code) {
+        (Status::Ok, _) => 0,
+        (_, Some(_)) => 1,
+        _ if result.error_type == Some(ErrorCode::Cancelled) => {
+            u8::try_from(128 + signo).unwrap_or(130)
+        }
+        _ => u8::try_from(result.exit_code)
+            .ok()
+            .filter(|c| *c != 0)
+            .unwrap_or(1),
+    };
+    let mut reply = Reply::streamed();
+    if exit != 0 {
+        let mut failure = failure_of(result).unwrap_or_else(|| CliError::validation("failed"));
+        failure.exit = Some(exit);
+        reply.failure = Some(failure);
+    }
     Ok(reply)
 }
 
@@ -155,7 +270,9 @@ fn plan_json(plan: &Plan) -> Value {
 fn failure_of(result: &PressResult) -> Option<CliError> {
     let code = result.error_type?;
     let stderr = result.stderr.trim();
-    let message = if stderr.is_empty() {
+    let message = if stderr.is_empty() && result.exit_code < 0 {
+        format!("{} did not run", result.button)
+    } else if stderr.is_empty() {
         format!(
             "{} failed with exit code {}",
             result.button, result.exit_code
@@ -164,7 +281,11 @@ fn failure_of(result: &PressResult) -> Option<CliError> {
         stderr.to_owned()
     };
     let hint = match code {
-        ErrorCode::Timeout => "give it more time with --timeout SECS".to_owned(),
+        ErrorCode::Timeout => "give it more time with --timeout, e.g. --timeout 10m".to_owned(),
+        ErrorCode::Cancelled => format!(
+            "the run was recorded: see 'buttons history {}'",
+            result.button
+        ),
         ErrorCode::RuntimeMissing => {
             "install the button's interpreter (sh, bash, python3 or node) or fix PATH".to_owned()
         }
@@ -185,22 +306,21 @@ fn status_line(result: &PressResult) -> String {
             "HTTP {code} · {}",
             buttons_spec::format_size(result.stdout.len() as u64)
         ),
+        // -1 is "no exit code": the script never ran or was killed.
+        None if result.exit_code < 0 => "did not run".to_owned(),
         None => format!("exit {}", result.exit_code),
     };
+    let took = crate::output::duration_ms(result.duration_ms);
     let mut status = match result.status {
-        Status::Ok => format!(
-            "✓ {} ok in {} ms ({exit})",
-            result.button, result.duration_ms
-        ),
-        Status::Timeout => format!(
-            "✗ {} timed out after {} ms",
-            result.button, result.duration_ms
-        ),
+        Status::Ok => format!("✓ {} ok in {took} ({exit})", result.button),
+        Status::Timeout => format!("✗ {} timed out after {took}", result.button),
+        Status::Error if result.error_type == Some(ErrorCode::Cancelled) => {
+            format!("✗ {} cancelled after {took}", result.button)
+        }
         Status::Error => format!(
-            "✗ {} failed: {} ({exit}) in {} ms",
+            "✗ {} failed: {} ({exit}) in {took}",
             result.button,
-            result.error_type.map_or("ERROR", |c| c.as_str()),
-            result.duration_ms
+            result.error_type.map_or("ERROR", |c| c.as_str())
         ),
     };
     if result.truncated {
@@ -259,7 +379,7 @@ mod tests {
         result.fail(ErrorCode::ValidationError, "refused");
         assert_eq!(
             status_line(&result),
-            "✗ sh failed: VALIDATION_ERROR (exit -1) in 0 ms (output truncated at 1 MiB)"
+            "✗ sh failed: VALIDATION_ERROR (did not run) in 0 ms (output truncated at 1 MiB)"
         );
     }
 }

@@ -31,11 +31,29 @@ pub(crate) fn run(words: &[String], out: Output) -> CliResult<Reply> {
         }
     })?;
     let button = store.load(&name).map_err(|e| {
-        let mut err = CliError::from(e);
-        if err.code == buttons_spec::ErrorCode::NotFound {
-            err = err.with_hint(
-                "run 'buttons list' to see the buttons, or 'buttons --help' for commands",
+        let err = CliError::from(e);
+        if err.code != buttons_spec::ErrorCode::NotFound {
+            return err;
+        }
+        let commands = crate::suggest::commands_like(words[0]);
+        let buttons = crate::suggest::closest(
+            name.as_str(),
+            crate::suggest::button_names(&store)
+                .iter()
+                .map(String::as_str),
+        );
+        let mut err = crate::suggest::button_not_found(&store, name.as_str(), err);
+        if !commands.is_empty() {
+            err.message = format!(
+                "unknown command {:?}, and no button of that name in {}",
+                words[0],
+                store.buttons_dir()
             );
+            let guess = crate::suggest::did_you_mean(&commands).unwrap_or_default();
+            err.hint = Some(match buttons.first() {
+                Some(button) => format!("{guess} (or the button `{button}`?)"),
+                None => format!("{guess} (see 'buttons --help' for commands)"),
+            });
         }
         err
     })?;
@@ -66,10 +84,10 @@ pub(crate) fn run(words: &[String], out: Output) -> CliResult<Reply> {
     if let Some(last) = &last {
         let _ = writeln!(
             text,
-            "  last run: {} {} ({} ms)",
+            "  last run: {} {} ({})",
             last.record.started_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
             last.record.status.as_str(),
-            last.record.duration_ms
+            crate::output::duration_ms(last.record.duration_ms)
         );
     }
     // As the Go tool: {"button": spec + folders, "last_run"?, "agent_md"?}.

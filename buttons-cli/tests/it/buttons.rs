@@ -177,6 +177,8 @@ fn create_writes_the_go_form_on_disk() {
         "api",
         "--url",
         "https://API.example.com/v1/{{id}}",
+        "--arg",
+        "id:string:required",
     ]);
     let spec = file("api");
     assert_eq!(spec["schema_version"], 2);

@@ -44,9 +44,10 @@ fn completions_print_a_script() {
         let out = sb.cmd(&["completions", shell]).output().unwrap();
         assert_eq!(out.status.code(), Some(0));
         let text = String::from_utf8_lossy(&out.stdout);
+        // The dynamic registration: the shell calls `COMPLETE=SHELL buttons`.
         assert!(
-            text.contains("buttons") && text.contains("batteries"),
-            "{shell}"
+            text.contains("buttons") && text.contains("COMPLETE"),
+            "{shell}: {text}"
         );
     }
     sb.err(&["completions", "tcsh"], "VALIDATION_ERROR");
@@ -205,4 +206,19 @@ fn broken_pipe_exits_quietly() {
         "buttons did not exit 0 on a closed pipe"
     );
     assert_eq!(fs::read_to_string(&err_file).unwrap(), "");
+}
+
+#[test]
+fn ls_and_completions_are_reserved_and_help_mentions_buttons_name() {
+    let sb = Sandbox::new();
+    for name in ["ls", "completions"] {
+        let err = sb.err(&["create", name, "--code", "true"], "VALIDATION_ERROR");
+        assert!(
+            err["message"].as_str().unwrap().contains("reserved"),
+            "{err}"
+        );
+    }
+    let help = sb.cmd(&["--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("`buttons NAME` shows one button"), "{help}");
 }

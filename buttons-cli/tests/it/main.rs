@@ -3,7 +3,10 @@
 
 mod batteries;
 mod buttons;
+mod cancel;
 mod cli;
+mod create_checks;
+mod durations;
 mod examples;
 mod history;
 mod http;
@@ -13,7 +16,10 @@ mod mcp_meta;
 mod orientation;
 mod press;
 mod queues;
+mod raw;
+mod secrets;
 mod smash;
+mod suggest;
 mod tty;
 
 use std::path::{Path, PathBuf};

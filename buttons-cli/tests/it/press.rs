@@ -58,7 +58,13 @@ fn press_ok_records_once_with_progress_file() {
 fn not_found() {
     let sb = Sandbox::new();
     let e = sb.err(&["press", "nope"], "NOT_FOUND");
-    assert!(e["hint"].as_str().unwrap().contains("buttons list"));
+    assert!(
+        e["hint"].as_str().unwrap().contains("buttons create"),
+        "{e}"
+    );
+    sb.ok(&["create", "other", "--code", "true"]);
+    let e = sb.err(&["press", "nope"], "NOT_FOUND");
+    assert!(e["hint"].as_str().unwrap().contains("buttons list"), "{e}");
     sb.err(&["press", "nope", "--dry-run"], "NOT_FOUND");
 }
 
@@ -450,9 +456,16 @@ fn interrupt_kills_the_group_and_records_the_run(signal: &str) {
         .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    // 128 + the signal, as a shell reports a command it ended.
+    let expected = match signal {
+        "INT" => 130,
+        "TERM" => 143,
+        _ => 129,
+    };
+    assert_eq!(out.status.code(), Some(expected), "SIG{signal}");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["ok"], false);
+    assert_eq!(json["error"]["code"], "CANCELLED", "SIG{signal}");
     for pid in &group {
         assert!(!alive(pid), "SIG{signal}: process {pid} outlived the press");
     }

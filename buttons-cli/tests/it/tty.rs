@@ -9,17 +9,27 @@ use crate::Sandbox;
 /// Runs `buttons ARGS` on a pseudo-terminal with `input` typed in; returns
 /// what the terminal showed (stdout and stderr together) and the exit code.
 fn on_tty(sb: &Sandbox, args: &str, input: &str) -> (String, i32) {
+    on_tty_with(sb, args, input, Some("1"))
+}
+
+/// [`on_tty`] with `NO_COLOR` set to `no_color`, or unset.
+fn on_tty_with(sb: &Sandbox, args: &str, input: &str, no_color: Option<&str>) -> (String, i32) {
     assert!(
         Command::new("script").arg("--version").output().is_ok(),
         "these tests need util-linux `script` (a pseudo-terminal)"
     );
     let exe = env!("CARGO_BIN_EXE_buttons");
-    let mut child = Command::new("script")
-        .args(["-qec", &format!("'{exe}' {args}"), "/dev/null"])
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &format!("'{exe}' {args}"), "/dev/null"])
         .env("HOME", sb.home())
         .env("BUTTONS_HOME", sb.data())
-        .env("NO_COLOR", "1")
-        .current_dir(sb.path())
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .current_dir(sb.path());
+    if let Some(value) = no_color {
+        cmd.env("NO_COLOR", value);
+    }
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -73,7 +83,10 @@ fn errors_name_the_fix() {
     let (text, code) = on_tty(&sb, "press nope", "");
     assert_eq!(code, 1);
     assert!(text.contains("error: button \"nope\" not found"), "{text}");
-    assert!(text.contains("hint: run 'buttons list'"), "{text}");
+    assert!(
+        text.contains("hint: there are no buttons here yet: make one with 'buttons create NAME'"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -127,4 +140,95 @@ fn loose_data_dir_notice_once_in_human_mode() {
     );
     let (text, _) = on_tty(&sb, "list", "");
     assert!(!text.contains("note:"), "{text}");
+}
+
+#[test]
+fn follow_prints_each_line_once_in_order() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "create",
+        "steps",
+        "--code",
+        "echo one; sleep 0.3; echo two >&2; sleep 0.3; echo three",
+    ]);
+    let (text, code) = on_tty(&sb, "press steps --follow", "");
+    assert_eq!(code, 0, "{text}");
+    for line in ["one", "! two", "three"] {
+        assert_eq!(
+            text.lines().filter(|l| *l == line).count(),
+            1,
+            "{line:?} once: {text}"
+        );
+    }
+    let at = |s: &str| text.find(s).unwrap();
+    assert!(
+        at("one\n") < at("! two\n") && at("! two\n") < at("three\n"),
+        "{text}"
+    );
+    assert!(at("three\n") < at("✓ steps ok in "), "{text}");
+}
+
+#[test]
+fn a_status_line_after_output_without_a_newline_has_its_own_line() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "bare", "--code", r#"printf '{"a":1}'"#]);
+    for args in ["press bare", "press bare --follow"] {
+        let (text, code) = on_tty(&sb, args, "");
+        assert_eq!(code, 0, "{text}");
+        assert!(text.lines().any(|l| l == r#"{"a":1}"#), "{args}: {text}");
+        assert!(
+            text.lines().any(|l| l.starts_with("✓ bare ok in ")),
+            "{args}: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_long_press_shows_a_spinner_that_is_gone_at_the_end() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "create",
+        "nap",
+        "--code",
+        r#"echo '{"msg":"half","pct":50}' >> "$BUTTONS_PROGRESS_PATH"; sleep 2; echo done"#,
+    ]);
+    let (text, code) = on_tty(&sb, "press nap", "");
+    assert_eq!(code, 0, "{text}");
+    // Shown past one second, with the name, the time and the script's progress.
+    let frame = text.rfind("nap · ").expect("no spinner drawn");
+    assert!(text.contains("nap · 1."), "{text}");
+    assert!(text.contains(" · half 50%"), "{text}");
+    // Erased (clear line) after its last frame, before the output and status.
+    let rest = &text[frame..];
+    let erased = rest.find("\x1b[2K").expect("the spinner was not erased");
+    assert!(erased < rest.find("done").unwrap(), "{text:?}");
+    let status = text.lines().find(|l| l.contains("nap ok in ")).unwrap();
+    assert!(status.starts_with("✓ nap ok in "), "{status:?}");
+
+    // Never in a pipe.
+    let run = sb.run(&["press", "nap"]);
+    assert!(!run.stderr().contains("nap ·"), "{}", run.stderr());
+}
+
+#[test]
+fn marks_are_coloured_on_a_terminal_unless_told_not_to() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "hi", "--code", "echo hi"]);
+    let green = "\u{1b}[1m\u{1b}[32m✓";
+    let (text, _) = on_tty_with(&sb, "press hi", "", None);
+    assert!(
+        text.contains(green) || text.contains("\u{1b}[32m"),
+        "{text:?}"
+    );
+    let (text, _) = on_tty_with(&sb, "press nope", "", None);
+    assert!(
+        text.contains("\u{1b}[") && text.contains("error:"),
+        "{text:?}"
+    );
+    // NO_COLOR, and --color never, turn it off.
+    let (text, _) = on_tty_with(&sb, "press hi", "", Some("1"));
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    let (text, _) = on_tty_with(&sb, "press hi --color never", "", None);
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(text.contains("✓ hi ok in "), "{text:?}");
 }

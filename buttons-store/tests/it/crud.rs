@@ -183,6 +183,7 @@ fn prompt_and_http_buttons() {
     let mut b = new("weather");
     b.runtime = ButtonRuntime::Unset;
     b.url = "https://API.example.com:8443/w/{{city}}".into();
+    b.args.push(ArgDef::parse("city:string:required").unwrap());
     let created = store
         .create(NewButton {
             button: b,
@@ -430,4 +431,36 @@ fn update_keeps_unknown_runtime_kind_and_method_values() {
             "{line} not in {text}"
         );
     }
+}
+
+/// What would fail only at press time is refused at create, leaving nothing.
+#[test]
+fn create_refuses_foreign_interpreters_and_undeclared_placeholders() {
+    let (_tmp, store) = temp_store();
+    let mut b = new("rb");
+    b.runtime = ButtonRuntime::Unset;
+    let err = store
+        .create(NewButton {
+            button: b,
+            code: CodeSource::Inline("#!/usr/bin/env ruby\nputs 1\n".into()),
+            prompt: None,
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationError);
+    assert!(err.to_string().contains("ruby"), "{err}");
+    assert!(!store.button_dir(&ButtonName::new("rb").unwrap()).exists());
+
+    let mut b = new("api");
+    b.runtime = ButtonRuntime::Unset;
+    b.url = "https://api.example.com/{{missing}}".into();
+    let err = store
+        .create(NewButton {
+            button: b,
+            code: CodeSource::Scaffold,
+            prompt: None,
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationError);
+    assert!(err.to_string().contains("{{missing}}"), "{err}");
+    assert!(!store.button_dir(&ButtonName::new("api").unwrap()).exists());
 }
