@@ -10,6 +10,7 @@ mod http;
 mod mcp;
 mod orientation;
 mod press;
+mod serve;
 mod tty;
 
 use std::path::{Path, PathBuf};

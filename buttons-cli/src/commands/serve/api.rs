@@ -371,3 +371,25 @@ fn acquire(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
         .try_acquire_owned()
         .map_err(|_| busy())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_are_capped_at_300_seconds() {
+        let (_, timeout) = parse_press(br#"{"timeout": 100000}"#).unwrap();
+        assert_eq!(timeout, Some(MAX_TIMEOUT));
+        let (_, timeout) = parse_press(br#"{"timeout": 2.5}"#).unwrap();
+        assert_eq!(timeout, Some(Duration::from_millis(2500)));
+        let (args, timeout) = parse_press(b"  ").unwrap();
+        assert!(args.is_empty() && timeout.is_none());
+        for bad in [
+            r#"{"timeout": 0}"#,
+            r#"{"timeout": "5"}"#,
+            r#"{"timeout": -3}"#,
+        ] {
+            assert!(parse_press(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+}
