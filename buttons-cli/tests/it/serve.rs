@@ -888,3 +888,89 @@ fn an_idle_server_stops_at_once_on_sigterm() {
         started.elapsed()
     );
 }
+
+/// Reads until the server closes the connection (or `limit` passes), and
+/// returns what arrived and when the connection ended.
+fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (Vec<u8>, Duration) {
+    let started = Instant::now();
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return (got, started.elapsed()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[test]
+fn slow_headers_and_slow_bodies_are_cut_off() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "hello", "--code", "echo hi"]);
+    let server = Server::start(&sb, &[]);
+    // Headers that never end: closed after 5 s.
+    let mut slow_head = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    slow_head
+        .write_all(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .unwrap();
+    // A body that never ends: refused after 30 s.
+    let mut slow_body = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let head = format!(
+        "POST /api/buttons/hello/press HTTP/1.1\r\nHost: {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+        server.host()
+    );
+    slow_body.write_all(head.as_bytes()).unwrap();
+    let (got, after) = read_until_closed(&mut slow_head, Duration::from_secs(60));
+    assert!(
+        got.is_empty() || got.starts_with(b"HTTP/1.1 408"),
+        "{got:?}"
+    );
+    assert!(
+        after >= Duration::from_secs(3) && after < Duration::from_secs(25),
+        "{after:?}"
+    );
+    let (got, after) = read_until_closed(&mut slow_body, Duration::from_secs(90));
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("REQUEST_TIMEOUT"), "{text}");
+    assert!(
+        after >= Duration::from_secs(20) && after < Duration::from_secs(80),
+        "{after:?}"
+    );
+    assert!(records(&sb, "hello").is_empty());
+}
+
+#[test]
+fn at_most_256_connections_are_served_at_once() {
+    let sb = Sandbox::new();
+    let server = Server::start(&sb, &[]);
+    // 256 idle connections (each held until its 5 s header timeout).
+    let held: Vec<TcpStream> = (0..256)
+        .map(|_| TcpStream::connect(("127.0.0.1", server.port)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut extra = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let request = format!(
+        "GET /api/health HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        server.host()
+    );
+    extra.write_all(request.as_bytes()).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
+    let mut buf = [0; 64];
+    let early = extra.read(&mut buf);
+    assert!(
+        matches!(&early, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+        "the 257th connection was served at once: {early:?}"
+    );
+    // Once the others go, it is served.
+    drop(held);
+    extra
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let resp = read_response(&mut extra);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+}

@@ -228,7 +228,7 @@ async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
         )),
         Err(e) => Err(ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
-            "BAD_REQUEST",
+            "REQUEST_TIMEOUT",
             format!("the request body could not be read: {e}"),
         )),
     }
