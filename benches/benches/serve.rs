@@ -3,8 +3,8 @@
 //!
 //! Prints presses per second, the p50 and p99 latency of a press over HTTP,
 //! the ratio of that p50 to one `buttons press noop` run from the command
-//! line (the process start included), and the server's peak RSS (VmHWM;
-//! goal: under 64 MiB).
+//! line (the process start included), the same ratio for one client pressing
+//! alone, and the server's peak RSS (VmHWM; goal: under 64 MiB).
 #![expect(clippy::print_stdout, reason = "a benchmark reports its figures")]
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -24,6 +24,7 @@ use common::quiet;
 const CLIENTS: usize = 8;
 const PRESSES: usize = 2_000;
 const CLI_ROUNDS: usize = 30;
+const SERIAL: usize = 200;
 
 fn clean_env<'a>(cmd: &'a mut Command, home: &Path, data: &Path) -> &'a mut Command {
     cmd.env_clear()
@@ -150,12 +151,20 @@ fn main() {
         .expect("an address");
     let port = addr.port();
 
-    // Warm up.
-    let mut warm = Client::new(port);
+    // Warm up, then one client alone: the latency of a press without
+    // contention, to set beside a CLI press.
+    let mut alone = Client::new(port);
     for _ in 0..20 {
-        warm.press();
+        alone.press();
     }
-    drop(warm);
+    let serial: Vec<f64> = (0..SERIAL)
+        .map(|_| {
+            let start = Instant::now();
+            alone.press();
+            ms(start.elapsed())
+        })
+        .collect();
+    drop(alone);
 
     let started = Instant::now();
     let per_client = PRESSES / CLIENTS;
@@ -196,9 +205,15 @@ fn main() {
     println!("  latency p50:     {p50:.2} ms");
     println!("  latency p99:     {p99:.2} ms");
     println!("  CLI press p50:   {cli_median:.2} ms ({CLI_ROUNDS} runs of `buttons press noop`)");
+    let serial_p50 = median(&serial);
     println!(
         "  ratio:           {:.2}x (serve p50 / CLI press p50; {CLIENTS} presses in flight)",
         p50 / cli_median
+    );
+    println!("  one client p50:  {serial_p50:.2} ms ({SERIAL} presses, one at a time)");
+    println!(
+        "  ratio alone:     {:.2}x (one-client p50 / CLI press p50)",
+        serial_p50 / cli_median
     );
     println!(
         "  server peak RSS: {:.1} MiB (VmHWM; goal < 64 MiB){}",
