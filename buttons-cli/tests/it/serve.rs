@@ -974,3 +974,53 @@ fn at_most_256_connections_are_served_at_once() {
     let resp = read_response(&mut extra);
     assert_eq!(resp.status, 200, "{}", resp.text());
 }
+
+#[test]
+fn the_openapi_document_matches_the_routes() {
+    let sb = Sandbox::new();
+    let server = Server::start(&sb, &[]);
+    let doc = server.get("/api/openapi.json");
+    assert_eq!(doc.status, 200, "{}", doc.text());
+    let doc = doc.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{doc}");
+    let mut documented: Vec<String> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    documented.sort();
+    let mut listed: Vec<String> = server.startup["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap().to_owned())
+        .collect();
+    listed.sort();
+    assert_eq!(documented, listed);
+    // Every documented endpoint is a route (not the fallback), and an
+    // undocumented one is not.
+    for endpoint in &listed {
+        let (method, path) = endpoint.split_once(' ').unwrap();
+        let path = path.replace("{name}", "nope");
+        let resp = server.request(
+            method,
+            &path,
+            &[("Content-Type", "application/json")],
+            b"{}",
+        );
+        assert_ne!(resp.status, 405, "{endpoint}");
+        if resp.status == 404 {
+            assert_ne!(
+                resp.json()["error"]["message"],
+                "no such endpoint",
+                "{endpoint}"
+            );
+        }
+    }
+    let stray = server.get("/api/drawers");
+    assert_eq!(
+        stray.assert_error(404, "NOT_FOUND")["message"],
+        "no such endpoint"
+    );
+}

@@ -28,7 +28,49 @@ pub(super) const ENDPOINTS: &[&str] = &[
     "GET /api/buttons/{name}",
     "GET /api/buttons/{name}/runs",
     "POST /api/buttons/{name}/press",
+    "GET /api/openapi.json",
 ];
+
+/// The OpenAPI 3.1 document, generated from the handlers' annotations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "buttons",
+        description = "Buttons over HTTP: list and press them."
+    ),
+    paths(health, list, show, runs, press, openapi),
+    components(schemas(PressBody, ErrorEnvelope))
+)]
+pub(super) struct ApiDoc;
+
+/// The body of a press (both fields optional).
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "only its schema is used: the body is parsed by `parse_press`"
+)]
+struct PressBody {
+    /// Argument values: strings, or JSON numbers and booleans, checked
+    /// against the declared types.
+    #[schema(value_type = Option<Object>)]
+    args: Option<Map<String, Value>>,
+    /// Seconds (capped at 300).
+    timeout: Option<f64>,
+}
+
+/// `{"ok": false, "error": {"code", "message", "hint"?}}`.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "only its schema is used: errors are built by `ApiError`"
+)]
+struct ErrorEnvelope {
+    /// Always false.
+    ok: bool,
+    /// `code`, `message` and maybe `hint`.
+    #[schema(value_type = Object)]
+    error: Value,
+}
 
 /// The largest request body: 1 MiB.
 pub(super) const MAX_BODY: usize = 1024 * 1024;
@@ -61,6 +103,7 @@ pub(super) fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/buttons/{name}", get(show))
         .route("/api/buttons/{name}/runs", get(runs))
         .route("/api/buttons/{name}/press", post(press))
+        .route("/api/openapi.json", get(openapi))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such endpoint")
                 .hint("the endpoints are listed in the server's startup line")
@@ -147,6 +190,14 @@ impl IntoResponse for ApiError {
 
 type ApiResult = Result<Response, ApiError>;
 
+/// The API's OpenAPI document.
+#[utoipa::path(get, path = "/api/openapi.json", responses((status = 200, description = "This document")))]
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(<ApiDoc as utoipa::OpenApi>::openapi())
+}
+
+/// Whether the server is up (no key needed).
+#[utoipa::path(get, path = "/api/health", responses((status = 200, description = "`{\"status\": \"ok\", \"service\": \"buttons\"}`")))]
 async fn health() -> Json<Value> {
     Json(json!({ "status": "ok", "service": "buttons" }))
 }
@@ -165,6 +216,11 @@ fn public_button(button: &Button) -> Value {
     value
 }
 
+/// Every button: `{"buttons": [...]}`, header and `env` values left out.
+#[utoipa::path(get, path = "/api/buttons", responses(
+    (status = 200, description = "`{\"buttons\": [...]}`"),
+    (status = 401, description = "No or a wrong key", body = ErrorEnvelope),
+))]
 async fn list(State(state): State<Arc<AppState>>) -> ApiResult {
     let listed = state
         .engine
@@ -181,11 +237,24 @@ async fn list(State(state): State<Arc<AppState>>) -> ApiResult {
     Ok(Json(json!({ "buttons": buttons })).into_response())
 }
 
+/// One button, header and `env` values left out.
+#[utoipa::path(get, path = "/api/buttons/{name}", params(("name" = String, Path, description = "The button")), responses(
+    (status = 200, description = "The button's spec"),
+    (status = 404, description = "No such button", body = ErrorEnvelope),
+))]
 async fn show(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> ApiResult {
     let loaded = state.engine.load(&name).map_err(|e| ApiError::exec(&e))?;
     Ok(Json(public_button(&loaded.button)).into_response())
 }
 
+/// The newest 20 runs of a button.
+#[utoipa::path(get, path = "/api/buttons/{name}/runs", params(
+    ("name" = String, Path, description = "The button"),
+    ("no_output" = Option<String>, Query, description = "`1` leaves out stdout and stderr"),
+), responses(
+    (status = 200, description = "`{\"button\", \"runs\": [...]}`, newest first"),
+    (status = 404, description = "No such button", body = ErrorEnvelope),
+))]
 async fn runs(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -274,6 +343,18 @@ fn parse_press(bytes: &[u8]) -> Result<(Map<String, Value>, Option<Duration>), A
     Ok((args, timeout))
 }
 
+/// Presses a button; 200 with the press result, whatever its status.
+#[utoipa::path(post, path = "/api/buttons/{name}/press", params(("name" = String, Path, description = "The button")),
+    request_body(content = PressBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The press result"),
+        (status = 400, description = "MISSING_ARG, VALIDATION_ERROR or BAD_REQUEST", body = ErrorEnvelope),
+        (status = 403, description = "HTTP_BUTTON_BLOCKED or FORBIDDEN_ORIGIN", body = ErrorEnvelope),
+        (status = 404, description = "No such button", body = ErrorEnvelope),
+        (status = 413, description = "BODY_TOO_LARGE: over 1 MiB", body = ErrorEnvelope),
+        (status = 415, description = "Not `Content-Type: application/json`", body = ErrorEnvelope),
+        (status = 503, description = "BUSY: 8 presses are running (Retry-After: 1)", body = ErrorEnvelope),
+    ))]
 async fn press(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -375,6 +456,24 @@ fn acquire(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_document_lists_exactly_the_endpoints() {
+        let doc = <ApiDoc as utoipa::OpenApi>::openapi();
+        let mut documented: Vec<String> = Vec::new();
+        for (path, item) in &doc.paths.paths {
+            if item.get.is_some() {
+                documented.push(format!("GET {path}"));
+            }
+            if item.post.is_some() {
+                documented.push(format!("POST {path}"));
+            }
+        }
+        documented.sort();
+        let mut listed: Vec<String> = ENDPOINTS.iter().map(|e| (*e).to_owned()).collect();
+        listed.sort();
+        assert_eq!(documented, listed);
+    }
 
     #[test]
     fn timeouts_are_capped_at_300_seconds() {
