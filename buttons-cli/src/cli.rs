@@ -68,6 +68,8 @@ pub(crate) enum Command {
     /// Serve the MCP-enabled buttons as Model Context Protocol tools on stdio,
     /// or toggle a button with `mcp enable|disable NAME`.
     Mcp(McpArgs),
+    /// Serve the buttons as a REST API (loopback only without an API key).
+    Serve(ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell);
     /// it completes commands, flags, button names and `--arg` names.
     Completions {
@@ -332,4 +334,26 @@ pub(crate) enum OnFailureArg {
     Stop,
     /// Press every button.
     Continue,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The address to listen on (a non-loopback one needs an API key).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub(crate) host: String,
+    /// The port (0 picks a free one and prints it).
+    #[arg(long, default_value_t = 8080)]
+    pub(crate) port: u16,
+    /// Read the API key from this file (mode 0600, owned by you). First of the key sources.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) api_key_file: Option<std::path::PathBuf>,
+    /// The API key (visible in `ps`: prefer --api-key-file, the API_KEY battery or $BUTTONS_API_KEY).
+    #[arg(long, value_name = "KEY")]
+    pub(crate) api_key: Option<String>,
+    /// Also press HTTP buttons (refused with 403 by default).
+    #[arg(long)]
+    pub(crate) allow_http_buttons: bool,
+    /// Do not run triggers (accepted for compatibility: triggers are not built yet).
+    #[arg(long)]
+    pub(crate) no_triggers: bool,
 }

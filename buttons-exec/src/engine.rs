@@ -204,6 +204,7 @@ pub struct Ran {
 pub struct Engine {
     store: Store,
     base_env: Vec<(OsString, OsString)>,
+    hidden_batteries: Vec<String>,
 }
 
 impl Engine {
@@ -212,6 +213,7 @@ impl Engine {
         Self {
             store,
             base_env: Vec::new(),
+            hidden_batteries: Vec::new(),
         }
     }
 
@@ -228,6 +230,29 @@ impl Engine {
     pub fn base_env(mut self, env: impl IntoIterator<Item = (OsString, OsString)>) -> Self {
         self.base_env = env.into_iter().collect();
         self
+    }
+
+    /// Batteries that presses do not receive: `BUTTONS_BAT_<KEY>` is not
+    /// set for these keys, and a dry run does not list them. A server that
+    /// uses a battery as its own credential (`buttons serve` and its
+    /// `API_KEY` battery) hides it, so that no button can read the key.
+    pub fn hide_batteries<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.hidden_batteries = keys.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The merged batteries (local over global) less the
+    /// [hidden](Self::hide_batteries) ones: what a press receives.
+    fn batteries(&self) -> Result<buttons_spec::Batteries, Error> {
+        let mut batteries = self.store.merged_batteries()?;
+        for key in &self.hidden_batteries {
+            batteries.remove(key);
+        }
+        Ok(batteries)
     }
 
     /// The data directory.
@@ -262,7 +287,7 @@ impl Engine {
             }
             ButtonKind::Prompt => PlannedAction::Prompt,
             _ => {
-                let batteries = self.store.merged_batteries()?;
+                let batteries = self.batteries()?;
                 let ctx = PressContext::new(button, loaded.dir.as_std_path(), &args, &batteries);
                 PlannedAction::Code {
                     env: crate::dry_run_env(&ctx),
@@ -380,7 +405,7 @@ impl Engine {
                     });
                 }
             };
-        let batteries = self.store.merged_batteries()?;
+        let batteries = self.batteries()?;
         let started_at = Timestamp::now();
         let id = RunId::new(started_at);
         let progress = self.store.create_progress_file(name, &id)?;

@@ -12,6 +12,7 @@ mod list;
 mod logs;
 pub(crate) mod mcp;
 mod press;
+mod serve;
 mod show;
 mod smash;
 mod summary;
@@ -45,6 +46,7 @@ pub(crate) fn run(command: Command, out: Output) -> CliResult<Reply> {
             Some(command) => mcp::run(command, out),
             None => unreachable!("main serves `buttons mcp` before rendering any reply"),
         },
+        Command::Serve(args) => serve::run(args, out),
         Command::Completions { shell } => completions::run(shell),
         Command::Show(words) if words.get(1).is_some_and(|w| w == "logs") => {
             logs::run_for_name(&words, out)

@@ -18,6 +18,7 @@ mod press;
 mod queues;
 mod raw;
 mod secrets;
+mod serve;
 mod smash;
 mod suggest;
 mod tty;

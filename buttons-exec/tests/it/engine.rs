@@ -246,3 +246,36 @@ fn a_press_keeps_an_active_run_marker_only_while_it_runs() {
     assert!(!marker.exists());
     assert!(engine.store().active_runs().unwrap().is_empty());
 }
+
+#[test]
+fn hidden_batteries_reach_neither_a_press_nor_a_plan() {
+    let (_tmp, store) = store_with(
+        "bats",
+        "echo \"key=${BUTTONS_BAT_API_KEY-unset} other=$BUTTONS_BAT_OTHER\"",
+        &[],
+    );
+    store
+        .set_battery(Scope::Local, "API_KEY", "s3cret")
+        .unwrap();
+    store.set_battery(Scope::Local, "OTHER", "kept").unwrap();
+    let engine = Engine::new(store)
+        .base_env(path_env())
+        .hide_batteries(["API_KEY"]);
+    let ran = engine
+        .press_blocking(&PressRequest::new("bats"), PressOptions::default())
+        .unwrap();
+    assert_eq!(ran.result.status, Status::Ok, "{:?}", ran.result);
+    assert_eq!(ran.result.stdout, "key=unset other=kept\n");
+    let plan = engine.plan(&PressRequest::new("bats")).unwrap();
+    let PlannedAction::Code { env } = plan.action else {
+        panic!("a code plan: {plan:?}");
+    };
+    assert!(!env.contains_key("BUTTONS_BAT_API_KEY"), "{env:?}");
+    assert!(env.contains_key("BUTTONS_BAT_OTHER"), "{env:?}");
+    // Without hiding, the same battery is exported.
+    let engine = Engine::new(engine.store().clone()).base_env(path_env());
+    let ran = engine
+        .press_blocking(&PressRequest::new("bats"), PressOptions::default())
+        .unwrap();
+    assert_eq!(ran.result.stdout, "key=s3cret other=kept\n");
+}

@@ -1,0 +1,494 @@
+//! The routes, their JSON and their errors.
+//!
+//! Errors use the CLI's envelope, `{"ok": false, "error": {code, message,
+//! hint?}}`, with the HTTP status matching the code.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use buttons_exec::{ArgInput, Engine, PressOptions};
+use buttons_spec::{Button, ErrorCode};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use serde_json::{Map, Value, json};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+use crate::error::CliError;
+
+/// The routes, as the startup line lists them.
+pub(super) const ENDPOINTS: &[&str] = &[
+    "GET /api/health",
+    "GET /api/buttons",
+    "GET /api/buttons/{name}",
+    "GET /api/buttons/{name}/runs",
+    "POST /api/buttons/{name}/press",
+    "GET /api/openapi.json",
+];
+
+/// The OpenAPI 3.1 document, generated from the handlers' annotations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "buttons",
+        description = "Buttons over HTTP: list and press them."
+    ),
+    paths(health, list, show, runs, press, openapi),
+    components(schemas(PressBody, ErrorEnvelope))
+)]
+pub(super) struct ApiDoc;
+
+/// The body of a press (both fields optional).
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "only its schema is used: the body is parsed by `parse_press`"
+)]
+struct PressBody {
+    /// Argument values: strings, or JSON numbers and booleans, checked
+    /// against the declared types.
+    #[schema(value_type = Option<Object>)]
+    args: Option<Map<String, Value>>,
+    /// Seconds (capped at 300).
+    timeout: Option<f64>,
+}
+
+/// `{"ok": false, "error": {"code", "message", "hint"?}}`.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "only its schema is used: errors are built by `ApiError`"
+)]
+struct ErrorEnvelope {
+    /// Always false.
+    ok: bool,
+    /// `code`, `message` and maybe `hint`.
+    #[schema(value_type = Object)]
+    error: Value,
+}
+
+/// The largest request body: 1 MiB.
+pub(super) const MAX_BODY: usize = 1024 * 1024;
+/// How many presses may run at once; one more gets 503 `BUSY`.
+pub(super) const MAX_PRESSES: usize = 8;
+/// The longest timeout a request may ask for.
+pub(super) const MAX_TIMEOUT: Duration = Duration::from_secs(300);
+/// How many runs `GET /api/buttons/{name}/runs` returns.
+const RUNS: usize = 20;
+/// Time between SIGTERM and SIGKILL when shutdown ends a press.
+pub(super) const KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// What the handlers share.
+pub(super) struct AppState {
+    pub(super) engine: Engine,
+    pub(super) allow_http_buttons: bool,
+    /// One permit per running press.
+    pub(super) presses: Arc<Semaphore>,
+    /// Set once shutdown starts: no new presses.
+    pub(super) stopping: watch::Receiver<bool>,
+    /// Set when running presses must end (shutdown's grace is over).
+    pub(super) kill: watch::Receiver<bool>,
+}
+
+/// The router, without the guard (see [`super::server`]).
+pub(super) fn router(state: Arc<AppState>) -> axum::Router {
+    axum::Router::new()
+        .route("/api/health", get(health))
+        .route("/api/buttons", get(list))
+        .route("/api/buttons/{name}", get(show))
+        .route("/api/buttons/{name}/runs", get(runs))
+        .route("/api/buttons/{name}/press", post(press))
+        .route("/api/openapi.json", get(openapi))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such endpoint")
+                .hint("the endpoints are listed in the server's startup line")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "this endpoint does not take that method",
+            )
+        })
+        .with_state(state)
+}
+
+/// An error response: a status and the envelope.
+#[derive(Debug)]
+pub(super) struct ApiError {
+    status: StatusCode,
+    error: Value,
+    retry_after: bool,
+}
+
+impl ApiError {
+    pub(super) fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            error: json!({ "code": code, "message": message.into() }),
+            retry_after: false,
+        }
+    }
+
+    pub(super) fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.error["hint"] = Value::String(hint.into());
+        self
+    }
+
+    /// A library error: its code, message, hint (in API terms) and, for
+    /// wrong arguments, the button's argument definitions.
+    fn exec(e: &buttons_exec::Error) -> Self {
+        let code = e.code();
+        let status = match code {
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MissingArg | ErrorCode::ValidationError => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let mut error = CliError::from_parts(code, e.hint(), e);
+        if let Some(defs) = e.arg_defs() {
+            error.spec = Some(Box::new(
+                serde_json::to_value(defs).expect("argument definitions serialize"),
+            ));
+        }
+        Self {
+            status,
+            error: serde_json::to_value(error).expect("an error serializes"),
+            retry_after: false,
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            Json(json!({ "ok": false, "error": self.error })),
+        )
+            .into_response();
+        if self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+/// The API's OpenAPI document.
+#[utoipa::path(get, path = "/api/openapi.json", responses((status = 200, description = "This document")))]
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(<ApiDoc as utoipa::OpenApi>::openapi())
+}
+
+/// Whether the server is up (no key needed).
+#[utoipa::path(get, path = "/api/health", responses((status = 200, description = "`{\"status\": \"ok\", \"service\": \"buttons\"}`")))]
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok", "service": "buttons" }))
+}
+
+/// A button as the API shows it: the spec with header and `env` values
+/// left out (names only), since they may hold credentials.
+fn public_button(button: &Button) -> Value {
+    let mut value = serde_json::to_value(button).expect("a Button always serializes");
+    if let Some(map) = value.as_object_mut() {
+        map.insert(
+            "headers".into(),
+            json!(button.headers.keys().collect::<Vec<_>>()),
+        );
+        map.insert("env".into(), json!(button.env.keys().collect::<Vec<_>>()));
+    }
+    value
+}
+
+/// Every button: `{"buttons": [...]}`, header and `env` values left out.
+#[utoipa::path(get, path = "/api/buttons", responses(
+    (status = 200, description = "`{\"buttons\": [...]}`"),
+    (status = 401, description = "No or a wrong key", body = ErrorEnvelope),
+))]
+async fn list(State(state): State<Arc<AppState>>) -> ApiResult {
+    let listed = state
+        .engine
+        .store()
+        .list()
+        .map_err(|e| ApiError::exec(&e.into()))?;
+    let buttons: Vec<Value> = listed
+        .into_iter()
+        .map(|entry| match entry.button {
+            Ok(button) => public_button(&button),
+            Err(e) => json!({ "name": entry.name, "error": CliError::from(e) }),
+        })
+        .collect();
+    Ok(Json(json!({ "buttons": buttons })).into_response())
+}
+
+/// One button, header and `env` values left out.
+#[utoipa::path(get, path = "/api/buttons/{name}", params(("name" = String, Path, description = "The button")), responses(
+    (status = 200, description = "The button's spec"),
+    (status = 404, description = "No such button", body = ErrorEnvelope),
+))]
+async fn show(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> ApiResult {
+    let loaded = state.engine.load(&name).map_err(|e| ApiError::exec(&e))?;
+    Ok(Json(public_button(&loaded.button)).into_response())
+}
+
+/// The newest 20 runs of a button.
+#[utoipa::path(get, path = "/api/buttons/{name}/runs", params(
+    ("name" = String, Path, description = "The button"),
+    ("no_output" = Option<String>, Query, description = "`1` leaves out stdout and stderr"),
+), responses(
+    (status = 200, description = "`{\"button\", \"runs\": [...]}`, newest first"),
+    (status = 404, description = "No such button", body = ErrorEnvelope),
+))]
+async fn runs(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let loaded = state.engine.load(&name).map_err(|e| ApiError::exec(&e))?;
+    let no_output = query
+        .get("no_output")
+        .is_some_and(|v| matches!(v.as_str(), "1" | "true" | ""));
+    let records = state
+        .engine
+        .store()
+        .records(Some(&loaded.name), RUNS)
+        .map_err(|e| ApiError::exec(&e.into()))?;
+    let runs: Vec<Value> = records
+        .into_iter()
+        .map(|stored| {
+            let mut value = serde_json::to_value(&stored.record).expect("a record serializes");
+            if let Some(map) = value.as_object_mut() {
+                if no_output {
+                    map.shift_remove("stdout");
+                    map.shift_remove("stderr");
+                }
+                map.insert("id".into(), json!(stored.id.as_str()));
+            }
+            value
+        })
+        .collect();
+    Ok(Json(json!({ "button": loaded.name.as_str(), "runs": runs })).into_response())
+}
+
+/// Reads a body of at most [`MAX_BODY`] bytes.
+async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
+    match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BODY_TOO_LARGE",
+            format!("the request body is larger than {MAX_BODY} bytes"),
+        )),
+        Err(e) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "REQUEST_TIMEOUT",
+            format!("the request body could not be read: {e}"),
+        )),
+    }
+}
+
+/// `{"args": {…}, "timeout": N}`, both optional.
+fn parse_press(bytes: &[u8]) -> Result<(Map<String, Value>, Option<Duration>), ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok((Map::new(), None));
+    }
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+    let Value::Object(mut body) = value else {
+        return Err(ApiError::bad_request("the body must be a JSON object"));
+    };
+    let args = match body.remove("args") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(args)) => args,
+        Some(_) => return Err(ApiError::bad_request("`args` must be a JSON object")),
+    };
+    let timeout = match body.remove("timeout") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(secs) if secs > 0.0 && secs.is_finite() => {
+                Some(Duration::from_secs_f64(secs.min(MAX_TIMEOUT.as_secs_f64())))
+            }
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "VALIDATION_ERROR",
+                    "`timeout` must be a positive number of seconds",
+                ));
+            }
+        },
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "VALIDATION_ERROR",
+                "`timeout` must be a number of seconds",
+            ));
+        }
+    };
+    Ok((args, timeout))
+}
+
+/// Presses a button; 200 with the press result, whatever its status.
+#[utoipa::path(post, path = "/api/buttons/{name}/press", params(("name" = String, Path, description = "The button")),
+    request_body(content = PressBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The press result"),
+        (status = 400, description = "MISSING_ARG, VALIDATION_ERROR or BAD_REQUEST", body = ErrorEnvelope),
+        (status = 403, description = "HTTP_BUTTON_BLOCKED or FORBIDDEN_ORIGIN", body = ErrorEnvelope),
+        (status = 404, description = "No such button", body = ErrorEnvelope),
+        (status = 413, description = "BODY_TOO_LARGE: over 1 MiB", body = ErrorEnvelope),
+        (status = 415, description = "Not `Content-Type: application/json`", body = ErrorEnvelope),
+        (status = 503, description = "BUSY: 8 presses are running (Retry-After: 1)", body = ErrorEnvelope),
+    ))]
+async fn press(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    request: axum::extract::Request,
+) -> ApiResult {
+    let too_long = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > MAX_BODY as u64);
+    if too_long {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BODY_TOO_LARGE",
+            format!("the request body is larger than {MAX_BODY} bytes"),
+        ));
+    }
+    let bytes = read_body(request.into_body()).await?;
+    let (args, timeout) = parse_press(&bytes)?;
+    let loaded = state.engine.load(&name).map_err(|e| ApiError::exec(&e))?;
+    if !loaded.button.url.is_empty() && !state.allow_http_buttons {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "HTTP_BUTTON_BLOCKED",
+            format!(
+                "{} is an HTTP button, and this server does not press those",
+                loaded.name
+            ),
+        )
+        .hint("start the server with --allow-http-buttons to press HTTP buttons"));
+    }
+    let args = loaded
+        .validate(&ArgInput::Json(args))
+        .map_err(|e| ApiError::exec(&e))?;
+    let permit = acquire(&state)?;
+    let mut kill = state.kill.clone();
+    let mut options = PressOptions::default()
+        .grace(KILL_GRACE)
+        .cancel_on(async move {
+            let _ = kill.wait_for(|k| *k).await;
+        });
+    if let Some(timeout) = timeout {
+        options = options.timeout(timeout);
+    }
+    // The press runs in its own task: a client that goes away does not stop
+    // it, and its record is written all the same.
+    let task_state = Arc::clone(&state);
+    let task = tokio::spawn(async move {
+        let ran = task_state
+            .engine
+            .press_loaded(&loaded, &args, options)
+            .await;
+        drop(permit);
+        ran
+    });
+    let ran = task
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+                e.to_string(),
+            )
+        })?
+        .map_err(|e| ApiError::exec(&e))?;
+    let mut value = serde_json::to_value(&ran.result).expect("a press result serializes");
+    if let Some(map) = value.as_object_mut() {
+        map.insert("run_id".into(), json!(ran.id.as_str()));
+        if let Some(hint) = ran.hint.as_ref().filter(|_| !ran.result.is_ok()) {
+            map.insert("hint".into(), json!(hint));
+        }
+    }
+    Ok(Json(value).into_response())
+}
+
+/// A press slot, or 503 `BUSY` when all are taken or the server is stopping.
+fn acquire(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
+    let busy = || {
+        let mut error = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "BUSY",
+            format!("{MAX_PRESSES} presses are already running"),
+        )
+        .hint("try again in a moment");
+        error.retry_after = true;
+        error
+    };
+    if *state.stopping.borrow() {
+        let mut error = busy();
+        error.error["message"] = json!("the server is shutting down");
+        return Err(error);
+    }
+    Arc::clone(&state.presses)
+        .try_acquire_owned()
+        .map_err(|_| busy())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_lists_exactly_the_endpoints() {
+        let doc = <ApiDoc as utoipa::OpenApi>::openapi();
+        let mut documented: Vec<String> = Vec::new();
+        for (path, item) in &doc.paths.paths {
+            if item.get.is_some() {
+                documented.push(format!("GET {path}"));
+            }
+            if item.post.is_some() {
+                documented.push(format!("POST {path}"));
+            }
+        }
+        documented.sort();
+        let mut listed: Vec<String> = ENDPOINTS.iter().map(|e| (*e).to_owned()).collect();
+        listed.sort();
+        assert_eq!(documented, listed);
+    }
+
+    #[test]
+    fn timeouts_are_capped_at_300_seconds() {
+        let (_, timeout) = parse_press(br#"{"timeout": 100000}"#).unwrap();
+        assert_eq!(timeout, Some(MAX_TIMEOUT));
+        let (_, timeout) = parse_press(br#"{"timeout": 2.5}"#).unwrap();
+        assert_eq!(timeout, Some(Duration::from_millis(2500)));
+        let (args, timeout) = parse_press(b"  ").unwrap();
+        assert!(args.is_empty() && timeout.is_none());
+        for bad in [
+            r#"{"timeout": 0}"#,
+            r#"{"timeout": "5"}"#,
+            r#"{"timeout": -3}"#,
+        ] {
+            assert!(parse_press(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+}
