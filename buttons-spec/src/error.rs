@@ -28,6 +28,24 @@ pub enum ErrorCode {
     InternalError,
     /// The command does not apply here, e.g. an interactive view without a terminal.
     NotApplicable,
+    /// A required drawer input was not supplied, or has the wrong type.
+    MissingInput,
+    /// A drawer does not exist.
+    DrawerNotFound,
+    /// A button a drawer step names does not exist.
+    ButtonNotFound,
+    /// A `${…}` reference could not be evaluated.
+    ResolveError,
+    /// A sub-drawer step failed.
+    SubdrawerFailed,
+    /// A flow drawer was pressed: it needs an external agent runtime.
+    FlowRuntimeRequired,
+    /// A drawer verb does not apply to this kind of drawer.
+    DrawerKindMismatch,
+    /// More than one candidate matched.
+    Ambiguous,
+    /// A step kind this version does not press yet.
+    KindNotImplemented,
 }
 
 impl ErrorCode {
@@ -43,6 +61,15 @@ impl ErrorCode {
             Self::PromptError => "PROMPT_ERROR",
             Self::InternalError => "INTERNAL_ERROR",
             Self::NotApplicable => "NOT_APPLICABLE",
+            Self::MissingInput => "MISSING_INPUT",
+            Self::DrawerNotFound => "DRAWER_NOT_FOUND",
+            Self::ButtonNotFound => "BUTTON_NOT_FOUND",
+            Self::ResolveError => "RESOLVE_ERROR",
+            Self::SubdrawerFailed => "SUBDRAWER_FAILED",
+            Self::FlowRuntimeRequired => "FLOW_RUNTIME_REQUIRED",
+            Self::DrawerKindMismatch => "DRAWER_KIND_MISMATCH",
+            Self::Ambiguous => "AMBIGUOUS",
+            Self::KindNotImplemented => "KIND_NOT_IMPLEMENTED",
         }
     }
 }

@@ -29,6 +29,7 @@
 mod args;
 mod batteries;
 mod button;
+mod drawer;
 mod error;
 mod files;
 mod host_lock;
@@ -52,6 +53,12 @@ pub use batteries::{
 pub use button::{
     Button, ButtonKind, ButtonRuntime, DEFAULT_TIMEOUT_SECONDS, FollowRedirects, Kind,
     MAX_SCHEMA_VERSION, Runtime, SCHEMA_VERSION, parse_timeout,
+};
+pub use drawer::{
+    Backoff, Case, DRAWER_SCHEMA_VERSION, Drawer, DrawerInput, DrawerKind, DrawerLookup,
+    FailureAction, Finding, InputType, OnError, OnFailure, RefContext, RefError, Reference,
+    Segment, Severity, Step, StepKind, Template, Validation, json_to_text, references, scan,
+    validate_drawer,
 };
 pub use error::{Error, ErrorCode, Result};
 pub use files::{AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER};
