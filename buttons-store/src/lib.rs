@@ -34,6 +34,7 @@
 
 mod batteries;
 mod buttons;
+mod drawers;
 mod error;
 mod follow;
 mod location;
@@ -53,6 +54,7 @@ pub use buttons::{
     AGENTS_FILE, CodeSource, Listed, MAX_CODE_BYTES, NewButton, PRESSED_DIR, SCAFFOLD_MARKER,
     SPEC_FILE,
 };
+pub use drawers::{DRAWER_FILE, DRAWERS_DIR, DrawerRun, ListedDrawer};
 pub use error::{Error, Result};
 pub use follow::{ProgressTail, RecordWatch, TailTarget};
 pub use location::{DATA_DIR_NAME, Location, Source};
