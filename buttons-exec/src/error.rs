@@ -47,6 +47,39 @@ pub enum Error {
     /// The tokio runtime behind a blocking press could not be built.
     #[error("start the async runtime for a blocking press")]
     Runtime(#[source] std::io::Error),
+    /// A drawer could not be pressed (no such drawer, a flow drawer,
+    /// validation errors, a missing input).
+    #[error("{}", .0.message)]
+    Drawer(Box<DrawerError>),
+}
+
+/// Why a drawer could not be pressed (see [`Error::Drawer`]).
+#[derive(Debug, Clone)]
+pub struct DrawerError {
+    /// The code (`MISSING_INPUT`, `FLOW_RUNTIME_REQUIRED`, …).
+    pub code: ErrorCode,
+    /// What is wrong.
+    pub message: String,
+    /// The fix.
+    pub hint: String,
+    /// Structured details (the validation findings).
+    pub details: Option<serde_json::Value>,
+}
+
+impl Error {
+    pub(crate) fn drawer(
+        code: ErrorCode,
+        message: String,
+        hint: String,
+        details: Option<serde_json::Value>,
+    ) -> Self {
+        Self::Drawer(Box::new(DrawerError {
+            code,
+            message,
+            hint,
+            details,
+        }))
+    }
 }
 
 impl Error {
@@ -59,6 +92,7 @@ impl Error {
             Self::Http(e) => e.code(),
             Self::Unsupported { .. } => ErrorCode::ValidationError,
             Self::Runtime(_) => ErrorCode::InternalError,
+            Self::Drawer(d) => d.code,
         }
     }
 
@@ -84,6 +118,7 @@ impl Error {
                 "this build cannot press {kind} buttons; use a build with {kind} support"
             )),
             Self::Runtime(_) => None,
+            Self::Drawer(d) => Some(d.hint.clone()),
         }
     }
 

@@ -54,12 +54,14 @@
 mod capture;
 mod code;
 mod context;
+mod drawer;
 mod engine;
 mod env;
 mod error;
 mod http;
 mod press;
 mod prompt;
+mod secrets;
 mod unix;
 
 #[doc = include_str!("../README.md")]
@@ -68,12 +70,15 @@ pub struct ReadmeDoctests;
 
 pub use capture::MAX_LINE;
 pub use context::{Cancel, DEFAULT_GRACE, LineSink, PressContext, PressOptions, Stream};
+pub use drawer::{DrawerOptions, DrawerRan, DrawerRequest, MAX_DRAWER_DEPTH, check_inputs};
 pub use engine::{
-    ArgInput, Engine, Loaded, Plan, PlannedAction, PressRequest, Ran, resolve_timeout,
+    ArgInput, Engine, Loaded, Plan, PlannedAction, PressRequest, Ran, RecordOptions,
+    resolve_timeout,
 };
 pub use env::{MASK, PROGRESS_ENV, dry_run_env, find_interpreter};
-pub use error::Error;
+pub use error::{DrawerError, Error};
 pub use press::{press, press_blocking};
 pub use prompt::{
     AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER, agent_notes, is_scaffold_agents_md,
 };
+pub use secrets::{SECRET_MASK, mask_json, mask_secrets};

@@ -436,7 +436,7 @@ fn known_roots(done: &[&Step], loop_vars: &[String]) -> BTreeSet<String> {
     done.iter()
         .map(|s| s.id.clone())
         .chain(loop_vars.iter().cloned())
-        .chain(["inputs", "env", "steps"].map(str::to_owned))
+        .chain(["inputs", "env", "steps", "webhook"].map(str::to_owned))
         .collect()
 }
 
