@@ -16,6 +16,7 @@ pub use model::{
     InputType, OnError, OnFailure, Step, StepKind,
 };
 pub use refs::{
-    RefContext, RefError, Reference, Segment, Template, json_to_text, references, scan,
+    RefContext, RefError, Reference, Segment, Template, check_syntax, json_to_text, references,
+    scan,
 };
 pub use validate::{DrawerLookup, Finding, Severity, Validation, validate_drawer};

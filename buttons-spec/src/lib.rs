@@ -57,8 +57,8 @@ pub use button::{
 pub use drawer::{
     Backoff, Case, DRAWER_SCHEMA_VERSION, Drawer, DrawerInput, DrawerKind, DrawerLookup,
     FailureAction, Finding, InputType, OnError, OnFailure, RefContext, RefError, Reference,
-    Segment, Severity, Step, StepKind, Template, Validation, json_to_text, references, scan,
-    validate_drawer,
+    Segment, Severity, Step, StepKind, Template, Validation, check_syntax, json_to_text,
+    references, scan, validate_drawer,
 };
 pub use error::{Error, ErrorCode, Result};
 pub use files::{AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER};

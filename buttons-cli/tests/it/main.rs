@@ -4,6 +4,7 @@
 mod batteries;
 mod buttons;
 mod cli;
+mod drawers;
 mod examples;
 mod history;
 mod http;

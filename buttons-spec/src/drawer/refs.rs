@@ -321,6 +321,17 @@ pub fn references(expr: &str, known: &BTreeSet<String>) -> Vec<Reference> {
     out
 }
 
+/// Checks that `expr` parses as CEL once hyphenated ids in `known` are
+/// rewritten (the validator's syntax check).
+pub fn check_syntax(expr: &str, known: &BTreeSet<String>) -> Result<(), RefError> {
+    cel::Program::compile(&rewrite(expr, known))
+        .map(drop)
+        .map_err(|e| RefError::Parse {
+            expr: expr.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
 /// What references are evaluated against: named roots (`inputs`, step ids,
 /// loop variables) and the environment `$ENV{…}` and `env` read.
 ///

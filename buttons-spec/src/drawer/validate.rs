@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::model::{Drawer, DrawerKind, InputType, Step, StepKind};
-use super::refs::{Segment, references, scan};
+use super::refs::{Segment, check_syntax, references, scan};
 use crate::{ArgType, Button};
 
 /// What the validator needs from the data directory: other buttons and
@@ -470,7 +470,7 @@ fn check_refs(
             known.extend(all_ids.iter().cloned());
             for seg in segs {
                 let Segment::Expr(e) = seg else { continue };
-                if let Err(err) = cel::Program::compile(&e.replace('-', "_")) {
+                if let Err(err) = check_syntax(&e, &known) {
                     c.push(
                         Severity::Error,
                         step,
