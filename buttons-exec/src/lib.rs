@@ -6,8 +6,11 @@
 //! JSON), merges the batteries, resolves the timeout ([`resolve_timeout`]),
 //! creates the run's progress file, runs the press and writes one run record
 //! beside it, both named by the run's id ([`Ran::id`]). [`Engine::plan`] is a
-//! typed dry run ([`Plan`]). Errors ([`Error`]) carry a stable
-//! [`code`](Error::code) and a [`hint`](Error::hint) in API terms.
+//! typed dry run ([`Plan`]). [`Engine::press_drawer`] presses a drawer: its
+//! steps in order, each button step a press through the same pipeline, with
+//! secrets masked in every record ([`Engine::plan_drawer`] is its dry run).
+//! Errors ([`Error`]) carry a stable [`code`](Error::code) and a
+//! [`hint`](Error::hint) in API terms.
 //!
 //! Below it, [`press`] runs one button from an in-memory spec
 //! ([`PressContext`]): code buttons run as their own process group with the

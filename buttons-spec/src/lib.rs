@@ -3,7 +3,10 @@
 //! This crate owns button names, argument definitions and press-time argument
 //! validation, the `BUTTONS_ARG_*` mapping, size parsing, the host lock of HTTP
 //! URL templates, the press result and run record types, and the stable
-//! [`ErrorCode`]s every other crate reports. It performs no I/O: reading and
+//! [`ErrorCode`]s every other crate reports. It also owns the `drawer.json`
+//! model ([`Drawer`]), `${…}` references evaluated as CEL ([`Template`],
+//! [`RefContext`]) and the drawer validator ([`validate_drawer`], which looks
+//! other buttons and drawers up through a [`DrawerLookup`]). It performs no I/O: reading and
 //! writing files is `buttons-store`'s job, running buttons `buttons-exec`'s,
 //! encoding templates `buttons-encode`'s.
 //!

@@ -2,6 +2,7 @@
 //!
 //! This crate owns where the data directory is ([`Location`]), its set-up
 //! ([`Store::init`]), button folders (create, list, load, save, delete),
+//! drawer folders ([`Store::create_drawer`], [`Store::write_drawer_run`]),
 //! batteries (local over global, one file with `BUTTONS_HOME` set), run
 //! records (atomic, unique, time-sortable, pruned to [`MAX_RECORDS`]), light
 //! summaries of them read from a bounded head ([`Store::summaries`],
