@@ -28,12 +28,10 @@ pub(crate) fn run(args: SummaryArgs, out: Output) -> CliResult<Reply> {
     if let Some(list) = recent_failures.as_array_mut() {
         list.extend(drawer_failures);
     }
-    let mut counts = serde_json::to_value(overview.counts).expect("counts serialize");
-    counts["drawers"] = json!(drawers.len());
     let data = json!({
         "version": version,
         "data_dir": overview.data_dir,
-        "counts": counts,
+        "counts": overview.counts,
         "buttons": overview.buttons,
         "drawers": drawers,
         "active_runs": overview.active_runs,
