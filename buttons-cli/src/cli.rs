@@ -77,6 +77,13 @@ pub(crate) enum Command {
         shell: clap_complete::Shell,
     },
     /// `buttons NAME` shows one button.
+    /// Drawers: workflows of buttons (`drawer create|list|schema|rm`,
+    /// `drawer NAME [summary|add|connect|set|stage add|press|logs]`).
+    Drawer {
+        /// The verb, or the drawer's name and its verb, and their arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        words: Vec<String>,
+    },
     #[command(external_subcommand)]
     Show(Vec<String>),
 }

@@ -37,7 +37,8 @@ fn main() -> ExitCode {
                 return commands::mcp::serve(Output::detect(true), allow_create);
             }
             let json = cli.json
-                || matches!(&command, cli::Command::Show(words) if words.iter().any(|w| w == "--json"));
+                || matches!(&command, cli::Command::Show(words) if words.iter().any(|w| w == "--json"))
+                || matches!(&command, cli::Command::Drawer { words } if words.iter().any(|w| w == "--json"));
             let out = Output::detect(json);
             out.finish(commands::run(command, out))
         }

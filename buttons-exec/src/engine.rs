@@ -388,7 +388,21 @@ impl Engine {
         &self,
         loaded: &Loaded,
         args: &Args,
+        options: PressOptions,
+    ) -> Result<Ran, Error> {
+        self.press_loaded_recorded(loaded, args, options, &RecordOptions::default())
+            .await
+    }
+
+    /// [`Engine::press_loaded`] whose record is written with `record`'s
+    /// changes: secrets masked, the drawer run named. The returned result is
+    /// not masked.
+    pub async fn press_loaded_recorded(
+        &self,
+        loaded: &Loaded,
+        args: &Args,
         mut options: PressOptions,
+        record_options: &RecordOptions,
     ) -> Result<Ran, Error> {
         let name = &loaded.name;
         let timeout = resolve_timeout(options.timeout, &loaded.button);
@@ -431,7 +445,8 @@ impl Engine {
         let _ = room.join();
         let (mut result, http_hint) = pressed?;
         result.progress_path = Some(progress.to_string());
-        let record = RunRecord::from_result(&result, Timestamp::now());
+        let mut record = RunRecord::from_result(&result, Timestamp::now());
+        record_options.apply(&mut record);
         let record = self
             .store
             .write_run_record(name, &id, &record)
@@ -445,6 +460,32 @@ impl Engine {
             hint,
             replayed: false,
         })
+    }
+}
+
+/// Changes to the run record of one press (see
+/// [`Engine::press_loaded_recorded`]).
+#[derive(Debug, Clone, Default)]
+pub struct RecordOptions {
+    /// Values replaced by [`crate::SECRET_MASK`] wherever they appear in the
+    /// record (arguments, stdout, stderr).
+    pub secrets: Vec<String>,
+    /// The drawer run this press is a step of (`<drawer>/<run id>`).
+    pub drawer_run: Option<String>,
+}
+
+impl RecordOptions {
+    fn apply(&self, record: &mut RunRecord) {
+        record.drawer_run.clone_from(&self.drawer_run);
+        if self.secrets.is_empty() {
+            return;
+        }
+        let mask = |s: &mut String| *s = crate::mask_secrets(s, &self.secrets);
+        mask(&mut record.stdout);
+        mask(&mut record.stderr);
+        for v in record.args.values_mut() {
+            mask(v);
+        }
     }
 }
 

@@ -93,6 +93,39 @@ pub enum Error {
     /// The tokio runtime behind a blocking press could not be built.
     #[error("start the async runtime for a blocking press")]
     Runtime(#[source] std::io::Error),
+    /// A drawer could not be pressed (no such drawer, a flow drawer,
+    /// validation errors, a missing input).
+    #[error("{}", .0.message)]
+    Drawer(Box<DrawerError>),
+}
+
+/// Why a drawer could not be pressed (see [`Error::Drawer`]).
+#[derive(Debug, Clone)]
+pub struct DrawerError {
+    /// The code (`MISSING_INPUT`, `FLOW_RUNTIME_REQUIRED`, …).
+    pub code: ErrorCode,
+    /// What is wrong.
+    pub message: String,
+    /// The fix.
+    pub hint: String,
+    /// Structured details (the validation findings).
+    pub details: Option<serde_json::Value>,
+}
+
+impl Error {
+    pub(crate) fn drawer(
+        code: ErrorCode,
+        message: String,
+        hint: String,
+        details: Option<serde_json::Value>,
+    ) -> Self {
+        Self::Drawer(Box::new(DrawerError {
+            code,
+            message,
+            hint,
+            details,
+        }))
+    }
 }
 
 impl Error {
@@ -111,6 +144,7 @@ impl Error {
             | Self::InvalidSmash { .. } => ErrorCode::ValidationError,
             Self::QueueTimeout { .. } => ErrorCode::QueueTimeout,
             Self::Cancelled { .. } => ErrorCode::Cancelled,
+            Self::Drawer(d) => d.code,
         }
     }
 
@@ -154,6 +188,7 @@ impl Error {
                 "use a new idempotency key for other arguments, or repeat the original arguments"
                     .to_owned(),
             ),
+            Self::Drawer(d) => Some(d.hint.clone()),
         }
     }
 

@@ -10,7 +10,10 @@
 //! ([`QueueSpec`]: cross-process slots, `QUEUE_TIMEOUT`), idempotency keys
 //! ([`PressRequest::idempotency`], [`Idempotency`]: one run per button and
 //! key, replays flagged [`Ran::replayed`]), and [`Engine::smash`] presses
-//! many buttons at once ([`SmashRequest`]). Errors ([`Error`]) carry a stable
+//! many buttons at once ([`SmashRequest`]). [`Engine::press_drawer`] presses a drawer:
+//! its steps in order, each button step a press through the same pipeline,
+//! with secrets masked in every record ([`Engine::plan_drawer`] is its dry
+//! run). Errors ([`Error`]) carry a stable
 //! [`code`](Error::code) and a [`hint`](Error::hint) in API terms.
 //!
 //! Below it, [`press`] runs one button from an in-memory spec
@@ -58,6 +61,7 @@
 mod capture;
 mod code;
 mod context;
+mod drawer;
 mod engine;
 mod env;
 mod error;
@@ -66,6 +70,7 @@ mod idempotency;
 mod press;
 mod prompt;
 mod queue;
+mod secrets;
 mod smash;
 mod unix;
 
@@ -77,11 +82,13 @@ pub use capture::MAX_LINE;
 pub use context::{
     Cancel, DEFAULT_GRACE, EventSink, LineSink, PressContext, PressEvent, PressOptions, Stream,
 };
+pub use drawer::{DrawerOptions, DrawerRan, DrawerRequest, MAX_DRAWER_DEPTH, check_inputs};
 pub use engine::{
-    ArgInput, Engine, Loaded, Plan, PlannedAction, PressRequest, Ran, resolve_timeout,
+    ArgInput, Engine, Loaded, Plan, PlannedAction, PressRequest, Ran, RecordOptions,
+    resolve_timeout,
 };
 pub use env::{MASK, PROGRESS_ENV, dry_run_env, find_interpreter};
-pub use error::Error;
+pub use error::{DrawerError, Error};
 pub use idempotency::{
     DEFAULT_IDEMPOTENCY_TTL, Idempotency, MAX_IDEMPOTENCY_KEY, parse_go_duration,
 };
@@ -90,6 +97,7 @@ pub use prompt::{
     AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER, agent_notes, is_scaffold_agents_md,
 };
 pub use queue::{QueueSpec, pool_size};
+pub use secrets::{SECRET_MASK, mask_json, mask_secrets};
 pub use smash::{
     MAX_SMASH_CONCURRENCY, OnFailure, SmashItem, SmashOutcome, SmashReport, SmashRequest,
     default_concurrency,

@@ -34,6 +34,24 @@ pub enum ErrorCode {
     /// The press was cancelled (by the caller, a client's cancellation or
     /// Ctrl-C) before it finished.
     Cancelled,
+    /// A required drawer input was not supplied, or has the wrong type.
+    MissingInput,
+    /// A drawer does not exist.
+    DrawerNotFound,
+    /// A button a drawer step names does not exist.
+    ButtonNotFound,
+    /// A `${…}` reference could not be evaluated.
+    ResolveError,
+    /// A sub-drawer step failed.
+    SubdrawerFailed,
+    /// A flow drawer was pressed: it needs an external agent runtime.
+    FlowRuntimeRequired,
+    /// A drawer verb does not apply to this kind of drawer.
+    DrawerKindMismatch,
+    /// More than one candidate matched.
+    Ambiguous,
+    /// A step kind this version does not press yet.
+    KindNotImplemented,
 }
 
 impl ErrorCode {
@@ -51,6 +69,15 @@ impl ErrorCode {
             Self::NotApplicable => "NOT_APPLICABLE",
             Self::QueueTimeout => "QUEUE_TIMEOUT",
             Self::Cancelled => "CANCELLED",
+            Self::MissingInput => "MISSING_INPUT",
+            Self::DrawerNotFound => "DRAWER_NOT_FOUND",
+            Self::ButtonNotFound => "BUTTON_NOT_FOUND",
+            Self::ResolveError => "RESOLVE_ERROR",
+            Self::SubdrawerFailed => "SUBDRAWER_FAILED",
+            Self::FlowRuntimeRequired => "FLOW_RUNTIME_REQUIRED",
+            Self::DrawerKindMismatch => "DRAWER_KIND_MISMATCH",
+            Self::Ambiguous => "AMBIGUOUS",
+            Self::KindNotImplemented => "KIND_NOT_IMPLEMENTED",
         }
     }
 }

@@ -3,7 +3,10 @@
 //! This crate owns button names, argument definitions and press-time argument
 //! validation, the `BUTTONS_ARG_*` mapping, size parsing, the host lock of HTTP
 //! URL templates, the press result and run record types, and the stable
-//! [`ErrorCode`]s every other crate reports. It performs no I/O: reading and
+//! [`ErrorCode`]s every other crate reports. It also owns the `drawer.json`
+//! model ([`Drawer`]), `${…}` references evaluated as CEL ([`Template`],
+//! [`RefContext`]) and the drawer validator ([`validate_drawer`], which looks
+//! other buttons and drawers up through a [`DrawerLookup`]). It performs no I/O: reading and
 //! writing files is `buttons-store`'s job, running buttons `buttons-exec`'s,
 //! encoding templates `buttons-encode`'s.
 //!
@@ -30,6 +33,7 @@ mod args;
 mod batteries;
 mod button;
 mod checks;
+mod drawer;
 mod duration;
 mod error;
 mod files;
@@ -56,6 +60,12 @@ pub use button::{
     MAX_SCHEMA_VERSION, Runtime, SCHEMA_VERSION, parse_timeout,
 };
 pub use checks::{check_placeholders, detect_runtime, fill_prompt, placeholder_names};
+pub use drawer::{
+    Backoff, Case, DRAWER_SCHEMA_VERSION, Drawer, DrawerInput, DrawerKind, DrawerLookup,
+    FailureAction, Finding, InputType, OnError, OnFailure, RefContext, RefError, Reference,
+    Segment, Severity, Step, StepKind, Template, Validation, check_syntax, json_to_text,
+    references, scan, validate_drawer,
+};
 pub use duration::{format_duration, parse_duration};
 pub use error::{Error, ErrorCode, Result};
 pub use files::{AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER};

@@ -157,6 +157,9 @@ pub struct RunRecord {
     /// record `pressed/<id>.json`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress_path: Option<String>,
+    /// When the press was a drawer step: `<drawer>/<drawer run id>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawer_run: Option<String>,
 }
 
 impl RunRecord {
@@ -175,6 +178,7 @@ impl RunRecord {
             duration_ms: result.duration_ms,
             args: result.args.clone(),
             progress_path: result.progress_path.clone(),
+            drawer_run: None,
         }
     }
 }

@@ -187,6 +187,12 @@ impl Store {
         }
         files.insert(0, (SPEC_FILE, button.to_json().into_bytes(), FILE_MODE));
 
+        if self.drawer_exists(&name) {
+            return Err(Error::NameTaken {
+                name: name.to_string(),
+                by: "drawer",
+            });
+        }
         let buttons_dir = self.ensure_root()?;
         let target = buttons_dir.join(name.as_str());
         if fs::symlink_metadata(&target).is_ok() {

@@ -27,6 +27,20 @@ pub enum Error {
         /// The name.
         name: String,
     },
+    /// A drawer does not exist.
+    #[error("drawer {name:?} not found")]
+    DrawerNotFound {
+        /// The name looked up.
+        name: String,
+    },
+    /// A name is already taken by a button or a drawer (they share names).
+    #[error("the name {name:?} is taken by a {by}")]
+    NameTaken {
+        /// The name.
+        name: String,
+        /// `button` or `drawer`.
+        by: &'static str,
+    },
     /// A battery does not exist.
     #[error("battery {key:?} not found")]
     BatteryNotFound {
@@ -124,6 +138,7 @@ impl Error {
             Self::Spec(e) => e.code(),
             Self::NotFound { .. } | Self::BatteryNotFound { .. } => ErrorCode::NotFound,
             Self::Io { .. } => ErrorCode::InternalError,
+            Self::DrawerNotFound { .. } => ErrorCode::DrawerNotFound,
             _ => ErrorCode::ValidationError,
         }
     }
@@ -141,6 +156,12 @@ impl Error {
             Self::AlreadyExists { name } => Some(format!(
                 "pick another name, or run 'buttons delete {name}' first"
             )),
+            Self::DrawerNotFound { .. } => {
+                Some("run 'buttons drawer list' to see the drawers there are".to_owned())
+            }
+            Self::NameTaken { .. } => {
+                Some("buttons and drawers share names: pick another name".to_owned())
+            }
             Self::BatteryNotFound { key } => {
                 Some(format!("set it with 'buttons batteries set {key} VALUE'"))
             }

@@ -2,6 +2,7 @@
 //!
 //! This crate owns where the data directory is ([`Location`]), its set-up
 //! ([`Store::init`]), button folders (create, list, load, save, delete),
+//! drawer folders ([`Store::create_drawer`], [`Store::write_drawer_run`]),
 //! batteries (local over global, one file with `BUTTONS_HOME` set), run
 //! records (atomic, unique, time-sortable, pruned to [`MAX_RECORDS`]), light
 //! summaries of them read from a bounded head ([`Store::summaries`],
@@ -35,6 +36,7 @@
 
 mod batteries;
 mod buttons;
+mod drawers;
 mod error;
 mod follow;
 mod location;
@@ -55,6 +57,7 @@ pub use buttons::{
     AGENTS_FILE, CodeSource, Listed, MAX_CODE_BYTES, NewButton, PRESSED_DIR, SCAFFOLD_MARKER,
     SPEC_FILE,
 };
+pub use drawers::{DRAWER_FILE, DRAWERS_DIR, DrawerRun, ListedDrawer};
 pub use error::{Error, Result};
 pub use follow::{ProgressTail, RecordWatch, TailTarget};
 pub use location::{DATA_DIR_NAME, Location, Source};

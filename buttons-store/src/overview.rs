@@ -57,7 +57,7 @@ pub struct Overview {
 pub struct Counts {
     /// Buttons (broken ones included).
     pub buttons: usize,
-    /// Drawers (none yet: drawers are not built).
+    /// Drawers (broken ones included).
     pub drawers: usize,
     /// Failures among the runs searched (see [`OverviewOptions::failure_scan`]).
     pub failures_recent: usize,
@@ -227,7 +227,7 @@ impl Store {
             data_dir: self.root.clone(),
             counts: Counts {
                 buttons: buttons.len(),
-                drawers: 0,
+                drawers: self.list_drawers().map_or(0, |d| d.len()),
                 failures_recent: failures.len(),
             },
             buttons,

@@ -172,6 +172,24 @@ pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     }
 }
 
+/// [`read_optional`] refusing a symbolic link at the last component.
+pub(crate) fn read_optional_nofollow(path: &Path) -> Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let mut file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(nofollow_flags())
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(classify(e, path, "read")),
+    };
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(Error::io("read", path))?;
+    Ok(Some(bytes))
+}
+
 /// The permission bits of `path` (for tests).
 #[cfg(test)]
 pub(crate) fn tests_mode(path: &Path) -> u32 {

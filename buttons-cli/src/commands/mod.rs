@@ -6,6 +6,7 @@ mod board;
 mod completions;
 mod create;
 mod delete;
+mod drawer;
 mod history;
 mod init;
 mod list;
@@ -48,6 +49,7 @@ pub(crate) fn run(command: Command, out: Output) -> CliResult<Reply> {
         },
         Command::Serve(args) => serve::run(args, out),
         Command::Completions { shell } => completions::run(shell),
+        Command::Drawer { words } => drawer::run(&words, out),
         Command::Show(words) if words.get(1).is_some_and(|w| w == "logs") => {
             logs::run_for_name(&words, out)
         }

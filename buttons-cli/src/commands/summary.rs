@@ -22,14 +22,20 @@ pub(crate) fn run(args: SummaryArgs, out: Output) -> CliResult<Reply> {
     } else {
         human(version, &overview)
     };
+    let (drawers, drawer_failures) = super::drawer::summary_parts(&store);
+    let mut recent_failures =
+        serde_json::to_value(&overview.recent_failures).expect("failures serialize");
+    if let Some(list) = recent_failures.as_array_mut() {
+        list.extend(drawer_failures);
+    }
     let data = json!({
         "version": version,
         "data_dir": overview.data_dir,
         "counts": overview.counts,
         "buttons": overview.buttons,
-        "drawers": [],
+        "drawers": drawers,
         "active_runs": overview.active_runs,
-        "recent_failures": overview.recent_failures,
+        "recent_failures": recent_failures,
     });
     Ok(Reply::new(data).stdout(text))
 }

@@ -6,6 +6,7 @@ mod buttons;
 mod cancel;
 mod cli;
 mod create_checks;
+mod drawers;
 mod durations;
 mod examples;
 mod history;

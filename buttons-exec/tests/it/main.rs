@@ -3,6 +3,7 @@
 mod util;
 
 mod capture;
+mod drawer;
 mod engine;
 mod env;
 mod errors;

@@ -1,0 +1,265 @@
+//! Pressing drawers through [`Engine`]: name fill, retries, sub-drawers,
+//! on_error, cancellation, secrets masked in every record.
+
+use std::time::{Duration, Instant};
+
+use buttons_exec::{DrawerOptions, DrawerRequest, Engine};
+use buttons_spec::{ArgDef, Button, ButtonName, Drawer, DrawerKind, ErrorCode, Timestamp};
+use buttons_store::{CodeSource, NewButton, Scope, Store};
+use serde_json::{Map, Value, json};
+
+fn button(store: &Store, name: &str, code: &str, args: &[&str]) {
+    let mut b = Button::new(&ButtonName::new(name).unwrap(), Timestamp::now());
+    for def in args {
+        b.args.push(ArgDef::parse(def).unwrap());
+    }
+    store
+        .create(NewButton {
+            button: b,
+            code: CodeSource::Inline(code.into()),
+            prompt: None,
+        })
+        .unwrap();
+}
+
+fn drawer(store: &Store, spec: Value) {
+    let mut d: Drawer = serde_json::from_value(spec).unwrap();
+    let name = d.name.clone();
+    let blank = Drawer::new(&name, DrawerKind::Action, Timestamp::now());
+    store.create_drawer(&blank).unwrap();
+    d.schema_version = Some(2);
+    store.save_drawer(&d, Timestamp::now()).unwrap();
+}
+
+fn setup() -> (tempfile::TempDir, Engine) {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::at(tmp.path().join("data")).unwrap();
+    let engine = Engine::new(store).base_env([("PATH".into(), "/usr/bin:/bin".into())]);
+    (tmp, engine)
+}
+
+fn press(engine: &Engine, name: &str, inputs: Value) -> buttons_exec::DrawerRan {
+    let Value::Object(inputs) = inputs else {
+        panic!()
+    };
+    engine
+        .press_drawer_blocking(
+            &DrawerRequest {
+                name: name.into(),
+                inputs,
+                ..DrawerRequest::default()
+            },
+            DrawerOptions::default(),
+        )
+        .unwrap()
+}
+
+#[test]
+fn outputs_feed_later_steps_and_inputs_fill_by_name() {
+    let (_t, engine) = setup();
+    let store = engine.store();
+    button(
+        store,
+        "emit",
+        "echo \"{\\\"v\\\": $BUTTONS_ARG_N}\"",
+        &["n:int:required"],
+    );
+    button(
+        store,
+        "show",
+        "echo \"got $BUTTONS_ARG_V $BUTTONS_ARG_WHO\"",
+        &["v:int:required", "who:string:required"],
+    );
+    drawer(
+        store,
+        json!({"name": "d", "inputs": [{"name": "who", "type": "string", "required": true}, {"name": "n", "type": "int"}],
+               "steps": [{"id": "emit-it", "button": "emit", "args": {"n": "${inputs.n * 2}"}},
+                         {"id": "show", "button": "show", "args": {"v": "${emit-it.output.v}"}}]}),
+    );
+    let ran = press(&engine, "d", json!({"who": "Ada", "n": 500000}));
+    assert!(ran.ok, "{:#}", ran.result);
+    assert_eq!(ran.result["steps"][1]["stdout"], "got 1000000 Ada\n");
+    // Each step is also in its button's own history, naming the drawer run.
+    let recs = store
+        .records(Some(&ButtonName::new("show").unwrap()), 5)
+        .unwrap();
+    assert_eq!(
+        recs[0].record.drawer_run.as_deref(),
+        Some(format!("d/{}", ran.id).as_str())
+    );
+    assert_eq!(
+        store
+            .drawer_runs(&ButtonName::new("d").unwrap(), 5)
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn missing_and_ill_typed_inputs_run_nothing() {
+    let (_t, engine) = setup();
+    drawer(
+        engine.store(),
+        json!({"name": "d", "inputs": [{"name": "n", "type": "int", "required": true}], "steps": []}),
+    );
+    let req = |inputs: Map<String, Value>| DrawerRequest {
+        name: "d".into(),
+        inputs,
+        ..DrawerRequest::default()
+    };
+    let err = engine
+        .press_drawer_blocking(&req(Map::new()), DrawerOptions::default())
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::MissingInput);
+    let mut bad = Map::new();
+    bad.insert("n".into(), json!("many"));
+    let err = engine
+        .press_drawer_blocking(&req(bad), DrawerOptions::default())
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationError);
+    assert!(
+        engine
+            .store()
+            .drawer_runs(&ButtonName::new("d").unwrap(), 5)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn retry_then_continue_then_sub_drawer_return() {
+    let (t, engine) = setup();
+    let store = engine.store();
+    let marker = t.path().join("count");
+    button(
+        store,
+        "flaky",
+        &format!("echo x >> {0}; [ $(wc -l < {0}) -ge 3 ]", marker.display()),
+        &[],
+    );
+    button(store, "fail", "exit 3", &[]);
+    button(store, "hello", "echo '{\"greeting\": \"hi\"}'", &[]);
+    drawer(
+        store,
+        json!({"name": "child", "steps": [{"id": "h", "button": "hello"}], "return": {"g": "${h.output.greeting}"}}),
+    );
+    drawer(
+        store,
+        json!({"name": "parent", "steps": [
+            {"id": "f", "button": "flaky", "on_failure": {"action": "retry", "max_attempts": 3, "backoff": {"strategy": "fixed", "initial_ms": 10}}},
+            {"id": "bad", "button": "fail", "on_failure": {"action": "continue"}},
+            {"id": "sub", "kind": "drawer", "drawer": "child"}
+        ], "return": {"from_child": "${sub.output.g}"}}),
+    );
+    let ran = press(&engine, "parent", json!({}));
+    assert!(ran.ok, "{:#}", ran.result);
+    assert_eq!(ran.result["steps"][0]["attempts"], 3);
+    assert_eq!(ran.result["steps"][1]["status"], "failed");
+    assert_eq!(ran.result["steps"][2]["output"], json!({"g": "hi"}));
+    assert_eq!(ran.result["return"], json!({"from_child": "hi"}));
+}
+
+#[test]
+fn on_error_handler_sees_the_code_and_cancel_still_records() {
+    let (t, engine) = setup();
+    let store = engine.store();
+    let seen = t.path().join("seen");
+    button(store, "fail", "exit 3", &[]);
+    button(
+        store,
+        "note",
+        &format!("echo \"$BUTTONS_ARG_CODE\" > {}", seen.display()),
+        &["code:string:required"],
+    );
+    drawer(
+        store,
+        json!({"name": "handler", "inputs": [{"name": "error"}], "steps": [{"id": "n", "button": "note", "args": {"code": "${inputs.error.code}"}}]}),
+    );
+    drawer(
+        store,
+        json!({"name": "main", "steps": [{"id": "x", "button": "fail"}], "on_error": {"drawer": "handler"}}),
+    );
+    let ran = press(&engine, "main", json!({}));
+    assert!(!ran.ok);
+    assert_eq!(ran.result["failed_step"], "x");
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap().trim(),
+        "SCRIPT_ERROR"
+    );
+
+    button(store, "sleepy", "sleep 30", &[]);
+    drawer(
+        store,
+        json!({"name": "slow", "steps": [{"id": "s", "button": "sleepy"}, {"id": "never", "button": "fail"}]}),
+    );
+    let started = Instant::now();
+    let ran = engine
+        .press_drawer_blocking(
+            &DrawerRequest {
+                name: "slow".into(),
+                ..DrawerRequest::default()
+            },
+            DrawerOptions {
+                cancel: Some(Box::pin(async {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                })),
+            },
+        )
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(!ran.ok);
+    assert_eq!(ran.result["steps"].as_array().unwrap().len(), 1);
+    assert!(ran.record.is_ok());
+}
+
+#[test]
+fn secrets_never_reach_records() {
+    let (t, engine) = setup();
+    let store = engine.store();
+    store
+        .set_battery(Scope::Local, "TOKEN", "battery-value-123")
+        .unwrap();
+    button(
+        store,
+        "echoer",
+        "echo \"$BUTTONS_ARG_PW $BUTTONS_BAT_TOKEN\"",
+        &["pw:string:required"],
+    );
+    drawer(
+        store,
+        json!({"name": "d", "inputs": [{"name": "pw", "secret": true, "required": true}],
+        "steps": [{"id": "e", "button": "echoer", "args": {"pw": "${inputs.pw}"}}]}),
+    );
+    let ran = press(&engine, "d", json!({"pw": "hunter2-secret"}));
+    assert!(ran.ok, "{:#}", ran.result);
+    // The live result is not masked.
+    assert_eq!(
+        ran.result["steps"][0]["stdout"],
+        "hunter2-secret battery-value-123\n"
+    );
+    for entry in walk(&t.path().join("data")) {
+        if entry.ends_with("batteries.json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&entry).unwrap_or_default();
+        assert!(
+            !text.contains("hunter2-secret") && !text.contains("battery-value-123"),
+            "{}: {text}",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
