@@ -2,7 +2,6 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use buttons_spec::{
@@ -231,22 +230,9 @@ impl Store {
     /// Every button folder in `buttons/`, sorted by name. A folder whose
     /// `button.json` is missing or broken is listed with its error.
     pub fn list(&self) -> Result<Vec<Listed>> {
-        let dir = self.buttons_dir();
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("read", &dir)(e)),
-        };
         let mut out = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(Error::io("read", &dir))?;
-            let file_name = entry.file_name();
-            let Some(name) = file_name.to_str() else {
-                continue;
-            };
-            if name.starts_with('.') || !entry.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
-            }
+        for name in private_fs::visible_subdirs(self.buttons_dir().as_std_path())? {
+            let name = name.as_str();
             let button = ButtonName::new(name)
                 .map_err(Error::from)
                 .and_then(|n| self.load(&n));

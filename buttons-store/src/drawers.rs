@@ -160,21 +160,8 @@ impl Store {
 
     /// Every drawer, sorted by name.
     pub fn list_drawers(&self) -> Result<Vec<ListedDrawer>> {
-        let dir = self.drawers_dir();
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("read", &dir)(e)),
-        };
         let mut out = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(Error::io("read", &dir))?;
-            let Ok(name) = entry.file_name().into_string() else {
-                continue;
-            };
-            if name.starts_with('.') || !entry.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
-            }
+        for name in private_fs::visible_subdirs(self.drawers_dir().as_std_path())? {
             let drawer = ButtonName::new(&name)
                 .map_err(Error::from)
                 .and_then(|n| self.load_drawer(&n));

@@ -163,6 +163,46 @@ pub(crate) fn write_atomic(
     Ok(target)
 }
 
+/// The entries of `dir` whose names are UTF-8, with their paths and whether
+/// each is a folder (not following links); none when `dir` does not exist.
+pub(crate) fn dir_entries(dir: &Path) -> Result<Vec<DirEntry>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("read", dir)(e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(Error::io("read", dir))?;
+        if let Ok(name) = entry.file_name().into_string() {
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            out.push(DirEntry {
+                name,
+                path: entry.path(),
+                is_dir,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One entry of [`dir_entries`].
+pub(crate) struct DirEntry {
+    pub(crate) name: String,
+    pub(crate) path: PathBuf,
+    pub(crate) is_dir: bool,
+}
+
+/// The names of the folders in `dir` that are not hidden (`.`-prefixed):
+/// the button or drawer folders of a data directory.
+pub(crate) fn visible_subdirs(dir: &Path) -> Result<Vec<String>> {
+    Ok(dir_entries(dir)?
+        .into_iter()
+        .filter(|e| e.is_dir && !e.name.starts_with('.'))
+        .map(|e| e.name)
+        .collect())
+}
+
 /// Reads a whole file, `None` when it does not exist.
 pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     match fs::read(path) {

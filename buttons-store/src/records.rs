@@ -107,20 +107,12 @@ impl Store {
     /// The UTF-8-named entries of a button's `pressed/` with their paths
     /// (none when the folder does not exist).
     pub(crate) fn pressed_files(&self, name: &ButtonName) -> Result<Vec<(String, PathBuf)>> {
-        let dir = self.pressed_dir(name);
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("read", &dir)(e)),
-        };
-        let mut out = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(Error::io("read", &dir))?;
-            if let Ok(file) = entry.file_name().into_string() {
-                out.push((file, entry.path()));
-            }
-        }
-        Ok(out)
+        Ok(
+            private_fs::dir_entries(self.pressed_dir(name).as_std_path())?
+                .into_iter()
+                .map(|e| (e.name, e.path))
+                .collect(),
+        )
     }
 
     /// Makes sure `pressed/` exists as a private, real directory (never a link).
