@@ -425,6 +425,52 @@ fn presses_and_their_status_codes() {
 }
 
 #[test]
+fn an_idempotency_key_presses_once() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "create",
+        "count",
+        "--code",
+        "echo $BUTTONS_ARG_N",
+        "--arg",
+        "n:int:required",
+    ]);
+    let server = Server::start(&sb, &[]);
+    let keyed = |body: &Value| {
+        server.request(
+            "POST",
+            "/api/buttons/count/press",
+            &[
+                ("Content-Type", "application/json"),
+                ("Idempotency-Key", "order-17"),
+            ],
+            body.to_string().as_bytes(),
+        )
+    };
+    let first = keyed(&json!({ "args": { "n": 1 } }));
+    assert_eq!(first.status, 200, "{}", first.text());
+    let first = first.json();
+    assert_eq!(first["stdout"], "1\n");
+    assert!(first.get("replayed").is_none(), "{first}");
+    let second = keyed(&json!({ "args": { "n": 1 } }));
+    assert_eq!(second.status, 200, "{}", second.text());
+    let second = second.json();
+    assert_eq!(second["replayed"], true, "{second}");
+    assert_eq!(second["run_id"], first["run_id"]);
+    assert_eq!(second["stdout"], "1\n");
+    assert_eq!(records(&sb, "count").len(), 1);
+    // The same key with other arguments is refused, and nothing runs.
+    keyed(&json!({ "args": { "n": 2 } })).assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(records(&sb, "count").len(), 1);
+    // Without a key every press runs.
+    assert_eq!(
+        server.press("count", &json!({ "args": { "n": 1 } })).status,
+        200
+    );
+    assert_eq!(records(&sb, "count").len(), 2);
+}
+
+#[test]
 fn http_buttons_are_refused_by_their_url_unless_allowed() {
     let sb = Sandbox::new();
     sb.ok(&["create", "web", "--url", "http://127.0.0.1:9/x"]);

@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use buttons_exec::{ArgInput, Engine, PressOptions};
+use buttons_exec::{ArgInput, Engine, Idempotency, PressOptions};
 use buttons_spec::{Button, ErrorCode};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use serde_json::{Map, Value, json};
@@ -72,6 +72,8 @@ struct ErrorEnvelope {
     error: Value,
 }
 
+/// The header carrying an idempotency key on a press.
+const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 /// The largest request body: 1 MiB.
 pub(super) const MAX_BODY: usize = 1024 * 1024;
 /// How many presses may run at once; one more gets 503 `BUSY`.
@@ -344,11 +346,19 @@ fn parse_press(bytes: &[u8]) -> Result<(Map<String, Value>, Option<Duration>), A
 }
 
 /// Presses a button; 200 with the press result, whatever its status.
-#[utoipa::path(post, path = "/api/buttons/{name}/press", params(("name" = String, Path, description = "The button")),
+///
+/// With an `Idempotency-Key` header, a retry with the same key and
+/// arguments answers with the first successful press's result, marked
+/// `"replayed": true`, and nothing runs again; the same key with other
+/// arguments is 400 `VALIDATION_ERROR`.
+#[utoipa::path(post, path = "/api/buttons/{name}/press", params(
+    ("name" = String, Path, description = "The button"),
+    ("Idempotency-Key" = Option<String>, Header, description = "Presses with one key (and the same arguments) run once for 24 hours; replays carry `\"replayed\": true`"),
+),
     request_body(content = PressBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The press result"),
-        (status = 400, description = "MISSING_ARG, VALIDATION_ERROR or BAD_REQUEST", body = ErrorEnvelope),
+        (status = 400, description = "MISSING_ARG, VALIDATION_ERROR (also: an Idempotency-Key reused with other arguments) or BAD_REQUEST", body = ErrorEnvelope),
         (status = 403, description = "HTTP_BUTTON_BLOCKED or FORBIDDEN_ORIGIN", body = ErrorEnvelope),
         (status = 404, description = "No such button", body = ErrorEnvelope),
         (status = 413, description = "BODY_TOO_LARGE: over 1 MiB", body = ErrorEnvelope),
@@ -373,6 +383,7 @@ async fn press(
             format!("the request body is larger than {MAX_BODY} bytes"),
         ));
     }
+    let idempotency = idempotency_key(request.headers())?;
     let bytes = read_body(request.into_body()).await?;
     let (args, timeout) = parse_press(&bytes)?;
     let loaded = state.engine.load(&name).map_err(|e| ApiError::exec(&e))?;
@@ -406,7 +417,7 @@ async fn press(
     let task = tokio::spawn(async move {
         let ran = task_state
             .engine
-            .press_loaded(&loaded, &args, options)
+            .press_loaded_keyed(&loaded, &args, idempotency.as_ref(), options)
             .await;
         drop(permit);
         ran
@@ -424,11 +435,31 @@ async fn press(
     let mut value = serde_json::to_value(&ran.result).expect("a press result serializes");
     if let Some(map) = value.as_object_mut() {
         map.insert("run_id".into(), json!(ran.id.as_str()));
+        if ran.replayed {
+            map.insert("replayed".into(), Value::Bool(true));
+        }
         if let Some(hint) = ran.hint.as_ref().filter(|_| !ran.result.is_ok()) {
             map.insert("hint".into(), json!(hint));
         }
     }
     Ok(Json(value).into_response())
+}
+
+/// The `Idempotency-Key` header, if any (checked by the engine: non-empty,
+/// at most 512 bytes).
+fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<Idempotency>, ApiError> {
+    let Some(value) = headers.get(IDEMPOTENCY_HEADER) else {
+        return Ok(None);
+    };
+    let key = value.to_str().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            "the Idempotency-Key header is not visible ASCII text",
+        )
+        .hint("send the key as printable ASCII, or leave the header out")
+    })?;
+    Ok(Some(Idempotency::new(key)))
 }
 
 /// A press slot, or 503 `BUSY` when all are taken or the server is stopping.
