@@ -967,6 +967,33 @@ fn a_ninth_concurrent_press_is_busy() {
 }
 
 #[test]
+fn a_ninth_concurrent_drawer_press_is_busy() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "slow", "--code", "sleep 3"]);
+    write_drawer(
+        &sb,
+        &json!({"name": "lazy", "steps": [{"id": "s", "button": "slow"}]}),
+    );
+    let server = Arc::new(Server::start(&sb, &[]));
+    let barrier = Arc::new(Barrier::new(9));
+    let threads: Vec<_> = (0..9)
+        .map(|_| {
+            let (server, barrier) = (Arc::clone(&server), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                press_drawer(&server, "lazy", &json!({}))
+            })
+        })
+        .collect();
+    let responses: Vec<Resp> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let busy: Vec<&Resp> = responses.iter().filter(|r| r.status == 503).collect();
+    assert_eq!(busy.len(), 1, "{responses:?}");
+    busy[0].assert_error(503, "BUSY");
+    assert_eq!(responses.iter().filter(|r| r.status == 200).count(), 8);
+    assert_eq!(records(&sb, "slow").len(), 8);
+}
+
+#[test]
 fn a_body_over_one_mib_is_refused() {
     let sb = Sandbox::new();
     sb.ok(&["create", "hello", "--code", "echo hi"]);
