@@ -144,6 +144,64 @@ impl Engine {
         out
     }
 
+    /// The HTTP buttons (those with a `url`) a press of `drawer` could
+    /// press: its button steps, nested steps and cases, sub-drawers and
+    /// `on_error` handlers, to [`MAX_DRAWER_DEPTH`]. A button name that is a
+    /// reference (`${…}`) cannot be known before the run and is listed as
+    /// written. For a front end that presses HTTP buttons only when allowed.
+    pub fn drawer_http_buttons(&self, drawer: &Drawer) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        self.http_buttons_in(drawer, 0, &mut seen, &mut found);
+        found
+    }
+
+    fn http_buttons_in(
+        &self,
+        drawer: &Drawer,
+        depth: usize,
+        seen: &mut std::collections::BTreeSet<String>,
+        found: &mut Vec<String>,
+    ) {
+        if depth >= MAX_DRAWER_DEPTH || !seen.insert(drawer.name.clone()) {
+            return;
+        }
+        let mut sub_drawers: Vec<&str> = drawer
+            .on_error
+            .as_ref()
+            .map(|h| h.drawer.as_str())
+            .into_iter()
+            .collect();
+        let mut stack: Vec<&Step> = drawer.steps.iter().collect();
+        while let Some(step) = stack.pop() {
+            stack.extend(step.steps.iter());
+            stack.extend(step.cases.iter().flat_map(|c| c.steps.iter()));
+            if let Some(d) = step.drawer.as_deref() {
+                sub_drawers.push(d);
+            }
+            let Some(button) = step.button.as_deref() else {
+                continue;
+            };
+            if button.contains("${") {
+                found.push(button.to_owned());
+            } else if let Ok(loaded) = self.load(button)
+                && !loaded.button.url.is_empty()
+                && !found.contains(&loaded.name.to_string())
+            {
+                found.push(loaded.name.to_string());
+            }
+        }
+        for name in sub_drawers {
+            if name.contains("${") {
+                found.push(name.to_owned());
+            } else if let Ok(n) = ButtonName::from_user(name)
+                && let Ok(sub) = self.store().load_drawer(&n)
+            {
+                self.http_buttons_in(&sub, depth + 1, seen, found);
+            }
+        }
+    }
+
     /// A dry run (`--summary`): validates, checks the inputs, resolves what
     /// can be resolved before anything runs, with secrets masked. Nothing
     /// runs and nothing is written.

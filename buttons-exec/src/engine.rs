@@ -326,9 +326,22 @@ impl Engine {
             Some(timeout) => options.timeout(timeout),
             None => options,
         };
-        match &request.idempotency {
-            Some(idem) => self.press_loaded_once(&loaded, &args, idem, options).await,
-            None => self.press_loaded(&loaded, &args, options).await,
+        self.press_loaded_keyed(&loaded, &args, request.idempotency.as_ref(), options)
+            .await
+    }
+
+    /// [`Engine::press_loaded_once`] with a key, [`Engine::press_loaded`]
+    /// without: for a front end whose callers may or may not send a key.
+    pub async fn press_loaded_keyed(
+        &self,
+        loaded: &Loaded,
+        args: &Args,
+        idempotency: Option<&Idempotency>,
+        options: PressOptions,
+    ) -> Result<Ran, Error> {
+        match idempotency {
+            Some(idem) => self.press_loaded_once(loaded, args, idem, options).await,
+            None => self.press_loaded(loaded, args, options).await,
         }
     }
 

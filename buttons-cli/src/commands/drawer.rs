@@ -179,7 +179,7 @@ fn list(out: Output) -> CliResult<Reply> {
     Ok(Reply::new(rows).stdout(text))
 }
 
-fn kind_text(d: &Drawer) -> &'static str {
+pub(crate) fn kind_text(d: &Drawer) -> &'static str {
     match d.kind() {
         DrawerKind::Flow => "flow",
         DrawerKind::Action => "action",

@@ -500,14 +500,10 @@ impl Server {
             ));
             (stop_tx, task)
         });
-        let pressed = match &idempotency {
-            Some(idem) => {
-                self.engine
-                    .press_loaded_once(&loaded, &args, idem, options)
-                    .await
-            }
-            None => self.engine.press_loaded(&loaded, &args, options).await,
-        };
+        let pressed = self
+            .engine
+            .press_loaded_keyed(&loaded, &args, idempotency.as_ref(), options)
+            .await;
         if let Some((stop, task)) = follower {
             // The last lines are sent before the result.
             let _ = stop.send(());

@@ -425,6 +425,214 @@ fn presses_and_their_status_codes() {
 }
 
 #[test]
+fn an_idempotency_key_presses_once() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "create",
+        "count",
+        "--code",
+        "echo $BUTTONS_ARG_N",
+        "--arg",
+        "n:int:required",
+    ]);
+    let server = Server::start(&sb, &[]);
+    let keyed = |body: &Value| {
+        server.request(
+            "POST",
+            "/api/buttons/count/press",
+            &[
+                ("Content-Type", "application/json"),
+                ("Idempotency-Key", "order-17"),
+            ],
+            body.to_string().as_bytes(),
+        )
+    };
+    let first = keyed(&json!({ "args": { "n": 1 } }));
+    assert_eq!(first.status, 200, "{}", first.text());
+    let first = first.json();
+    assert_eq!(first["stdout"], "1\n");
+    assert!(first.get("replayed").is_none(), "{first}");
+    let second = keyed(&json!({ "args": { "n": 1 } }));
+    assert_eq!(second.status, 200, "{}", second.text());
+    let second = second.json();
+    assert_eq!(second["replayed"], true, "{second}");
+    assert_eq!(second["run_id"], first["run_id"]);
+    assert_eq!(second["stdout"], "1\n");
+    assert_eq!(records(&sb, "count").len(), 1);
+    // The same key with other arguments is refused, and nothing runs.
+    keyed(&json!({ "args": { "n": 2 } })).assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(records(&sb, "count").len(), 1);
+    // Without a key every press runs.
+    assert_eq!(
+        server.press("count", &json!({ "args": { "n": 1 } })).status,
+        200
+    );
+    assert_eq!(records(&sb, "count").len(), 2);
+}
+
+/// Writes a drawer.json (after `drawer create`, as a user would).
+fn write_drawer(sb: &Sandbox, spec: &Value) {
+    let name = spec["name"].as_str().unwrap();
+    sb.ok(&["drawer", "create", name]);
+    let path = sb.data().join("drawers").join(name).join("drawer.json");
+    std::fs::write(path, spec.to_string()).unwrap();
+}
+
+fn press_drawer(server: &Server, name: &str, body: &Value) -> Resp {
+    server.request(
+        "POST",
+        &format!("/api/drawers/{name}/press"),
+        &[("Content-Type", "application/json")],
+        body.to_string().as_bytes(),
+    )
+}
+
+#[test]
+fn drawers_are_listed_shown_pressed_and_their_runs_read() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "create",
+        "hello",
+        "--code",
+        r#"echo "{\"greeting\": \"hi $BUTTONS_ARG_WHO\"}""#,
+        "--arg",
+        "who:string:required",
+    ]);
+    sb.ok(&[
+        "create",
+        "say",
+        "--code",
+        r#"echo "said $BUTTONS_ARG_WORD""#,
+        "--arg",
+        "word:string:required",
+    ]);
+    write_drawer(
+        &sb,
+        &json!({"name": "greet", "inputs": [{"name": "who", "required": true}],
+        "steps": [
+            {"id": "h", "button": "hello", "args": {"who": "${inputs.who}"}},
+            {"id": "s", "button": "say", "args": {"word": "${h.output.greeting}!"}}
+        ]}),
+    );
+    write_drawer(
+        &sb,
+        &json!({"name": "sealed", "inputs": [{"name": "pw", "secret": true, "default": "hunter2"}],
+            "steps": [{"id": "s", "button": "say", "args": {"word": "${inputs.pw}"}}]}),
+    );
+    let server = Server::start(&sb, &[]);
+
+    let list = server.get("/api/drawers");
+    assert_eq!(list.status, 200, "{}", list.text());
+    let names: Vec<Value> = list.json()["drawers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].clone())
+        .collect();
+    assert_eq!(names, vec![json!("greet"), json!("sealed")]);
+    let shown = server.get("/api/drawers/greet");
+    assert_eq!(shown.status, 200, "{}", shown.text());
+    let shown = shown.json();
+    assert_eq!(shown["steps"].as_array().unwrap().len(), 2);
+    assert_eq!(shown["validation"]["ok"], true, "{shown}");
+    // A secret input's default is not shown.
+    let sealed = server.get("/api/drawers/sealed").text();
+    assert!(!sealed.contains("hunter2"), "{sealed}");
+
+    let ran = press_drawer(&server, "greet", &json!({ "inputs": { "who": "Ada" } }));
+    assert_eq!(ran.status, 200, "{}", ran.text());
+    let ran = ran.json();
+    assert_eq!(ran["status"], "ok", "{ran}");
+    assert_eq!(ran["steps"][0]["output"]["greeting"], "hi Ada", "{ran}");
+    assert_eq!(ran["steps"][1]["stdout"], "said hi Ada!\n", "{ran}");
+    let runs = server.get("/api/drawers/greet/runs");
+    assert_eq!(runs.status, 200, "{}", runs.text());
+    let runs = runs.json()["runs"].as_array().unwrap().clone();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["run_id"], ran["run_id"]);
+    assert_eq!(records(&sb, "say").len(), 1);
+
+    // A secret input never comes back in the answer.
+    let masked = press_drawer(
+        &server,
+        "sealed",
+        &json!({ "inputs": { "pw": "opensesame" } }),
+    );
+    assert_eq!(masked.status, 200, "{}", masked.text());
+    assert!(!masked.text().contains("opensesame"), "{}", masked.text());
+
+    press_drawer(&server, "greet", &json!({ "inputs": {} })).assert_error(400, "MISSING_INPUT");
+    press_drawer(&server, "greet", &json!({ "inputs": [1] })).assert_error(400, "BAD_REQUEST");
+    press_drawer(&server, "nope", &json!({})).assert_error(404, "DRAWER_NOT_FOUND");
+    server
+        .get("/api/drawers/nope")
+        .assert_error(404, "DRAWER_NOT_FOUND");
+    server
+        .get("/api/drawers/nope/runs")
+        .assert_error(404, "DRAWER_NOT_FOUND");
+    // Nothing ran for the refused presses.
+    assert_eq!(
+        server.get("/api/drawers/greet/runs").json()["runs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // The body limit holds here too.
+    let big = format!(
+        r#"{{"inputs": {{"who": "{}"}}}}"#,
+        "a".repeat(2 * 1024 * 1024)
+    );
+    server
+        .request(
+            "POST",
+            "/api/drawers/greet/press",
+            &[("Content-Type", "application/json")],
+            big.as_bytes(),
+        )
+        .assert_error(413, "BODY_TOO_LARGE");
+}
+
+#[test]
+fn a_drawer_that_presses_an_http_button_is_refused_unless_allowed() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "web", "--url", "http://127.0.0.1:9/x"]);
+    sb.ok(&["create", "fine", "--code", "echo fine"]);
+    write_drawer(
+        &sb,
+        &json!({"name": "inner", "steps": [{"id": "w", "button": "web"}]}),
+    );
+    // The HTTP button is one level down, after a harmless step.
+    write_drawer(
+        &sb,
+        &json!({"name": "outer", "steps": [
+            {"id": "f", "button": "fine"},
+            {"id": "i", "kind": "drawer", "drawer": "inner"}
+        ]}),
+    );
+    let server = Server::start(&sb, &[]);
+    for name in ["inner", "outer"] {
+        let error =
+            press_drawer(&server, name, &json!({})).assert_error(403, "HTTP_BUTTON_BLOCKED");
+        assert!(
+            error["hint"]
+                .as_str()
+                .unwrap()
+                .contains("--allow-http-buttons")
+        );
+    }
+    assert!(records(&sb, "fine").is_empty());
+    assert!(records(&sb, "web").is_empty());
+    drop(server);
+
+    let server = Server::start(&sb, &["--allow-http-buttons"]);
+    let pressed = press_drawer(&server, "outer", &json!({}));
+    assert_eq!(pressed.status, 200, "{}", pressed.text());
+    assert_eq!(records(&sb, "fine").len(), 1);
+    assert_eq!(records(&sb, "web").len(), 1);
+}
+
+#[test]
 fn http_buttons_are_refused_by_their_url_unless_allowed() {
     let sb = Sandbox::new();
     sb.ok(&["create", "web", "--url", "http://127.0.0.1:9/x"]);
@@ -759,6 +967,33 @@ fn a_ninth_concurrent_press_is_busy() {
 }
 
 #[test]
+fn a_ninth_concurrent_drawer_press_is_busy() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "slow", "--code", "sleep 3"]);
+    write_drawer(
+        &sb,
+        &json!({"name": "lazy", "steps": [{"id": "s", "button": "slow"}]}),
+    );
+    let server = Arc::new(Server::start(&sb, &[]));
+    let barrier = Arc::new(Barrier::new(9));
+    let threads: Vec<_> = (0..9)
+        .map(|_| {
+            let (server, barrier) = (Arc::clone(&server), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                press_drawer(&server, "lazy", &json!({}))
+            })
+        })
+        .collect();
+    let responses: Vec<Resp> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let busy: Vec<&Resp> = responses.iter().filter(|r| r.status == 503).collect();
+    assert_eq!(busy.len(), 1, "{responses:?}");
+    busy[0].assert_error(503, "BUSY");
+    assert_eq!(responses.iter().filter(|r| r.status == 200).count(), 8);
+    assert_eq!(records(&sb, "slow").len(), 8);
+}
+
+#[test]
 fn a_body_over_one_mib_is_refused() {
     let sb = Sandbox::new();
     sb.ok(&["create", "hello", "--code", "echo hi"]);
@@ -1027,7 +1262,7 @@ fn the_openapi_document_matches_the_routes() {
             );
         }
     }
-    let stray = server.get("/api/drawers");
+    let stray = server.get("/api/queues");
     assert_eq!(
         stray.assert_error(404, "NOT_FOUND")["message"],
         "no such endpoint"

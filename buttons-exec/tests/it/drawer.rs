@@ -263,3 +263,61 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Gives a button a `url` in its spec on disk (an HTTP button by its URL).
+fn make_http(engine: &Engine, name: &str) {
+    let path = engine
+        .store()
+        .root()
+        .join("buttons")
+        .join(name)
+        .join("button.json");
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    spec["url"] = json!("http://127.0.0.1:9/x");
+    std::fs::write(&path, spec.to_string()).unwrap();
+}
+
+#[test]
+fn http_buttons_are_found_in_steps_sub_drawers_handlers_and_references() {
+    let (_tmp, engine) = setup();
+    let store = engine.store();
+    button(store, "plain", "echo plain", &[]);
+    button(store, "web", "echo web", &[]);
+    button(store, "hook", "echo hook", &[]);
+    make_http(&engine, "web");
+    make_http(&engine, "hook");
+    drawer(
+        store,
+        json!({"name": "clean", "steps": [{"id": "p", "button": "plain"}]}),
+    );
+    drawer(
+        store,
+        json!({"name": "inner", "steps": [{"id": "w", "button": "web"}]}),
+    );
+    drawer(
+        store,
+        json!({"name": "handler", "steps": [{"id": "h", "button": "hook"}]}),
+    );
+    drawer(
+        store,
+        json!({"name": "outer", "steps": [
+            {"id": "p", "button": "plain"},
+            {"id": "i", "kind": "drawer", "drawer": "inner"}
+        ], "on_error": {"drawer": "handler"}}),
+    );
+    drawer(
+        store,
+        json!({"name": "dynamic", "inputs": [{"name": "b"}],
+            "steps": [{"id": "x", "button": "${inputs.b}"}]}),
+    );
+    let load = |name: &str| store.load_drawer(&ButtonName::new(name).unwrap()).unwrap();
+    assert!(engine.drawer_http_buttons(&load("clean")).is_empty());
+    assert_eq!(engine.drawer_http_buttons(&load("inner")), vec!["web"]);
+    let mut found = engine.drawer_http_buttons(&load("outer"));
+    found.sort();
+    assert_eq!(found, vec!["hook", "web"]);
+    assert_eq!(
+        engine.drawer_http_buttons(&load("dynamic")),
+        vec!["${inputs.b}"]
+    );
+}

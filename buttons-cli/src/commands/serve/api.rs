@@ -13,12 +13,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use buttons_exec::{ArgInput, Engine, PressOptions};
-use buttons_spec::{Button, ErrorCode};
+use buttons_exec::{
+    ArgInput, DrawerOptions, DrawerRequest, Engine, Idempotency, PressOptions, SECRET_MASK,
+    check_inputs, mask_json,
+};
+use buttons_spec::{Button, ButtonName, Drawer, ErrorCode, validate_drawer};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use serde_json::{Map, Value, json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
+use crate::commands::drawer::kind_text;
 use crate::error::CliError;
 
 /// The routes, as the startup line lists them.
@@ -28,6 +32,10 @@ pub(super) const ENDPOINTS: &[&str] = &[
     "GET /api/buttons/{name}",
     "GET /api/buttons/{name}/runs",
     "POST /api/buttons/{name}/press",
+    "GET /api/drawers",
+    "GET /api/drawers/{name}",
+    "GET /api/drawers/{name}/runs",
+    "POST /api/drawers/{name}/press",
     "GET /api/openapi.json",
 ];
 
@@ -36,10 +44,21 @@ pub(super) const ENDPOINTS: &[&str] = &[
 #[openapi(
     info(
         title = "buttons",
-        description = "Buttons over HTTP: list and press them."
+        description = "Buttons and drawers over HTTP: list and press them."
     ),
-    paths(health, list, show, runs, press, openapi),
-    components(schemas(PressBody, ErrorEnvelope))
+    paths(
+        health,
+        list,
+        show,
+        runs,
+        press,
+        list_drawers,
+        show_drawer,
+        drawer_runs,
+        press_drawer,
+        openapi
+    ),
+    components(schemas(PressBody, DrawerPressBody, ErrorEnvelope))
 )]
 pub(super) struct ApiDoc;
 
@@ -58,6 +77,18 @@ struct PressBody {
     timeout: Option<f64>,
 }
 
+/// The body of a drawer press (optional).
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "only its schema is used: the body is parsed by `parse_drawer_press`"
+)]
+struct DrawerPressBody {
+    /// Input values by name (JSON), checked against the drawer's inputs.
+    #[schema(value_type = Option<Object>)]
+    inputs: Option<Map<String, Value>>,
+}
+
 /// `{"ok": false, "error": {"code", "message", "hint"?}}`.
 #[derive(utoipa::ToSchema)]
 #[expect(
@@ -72,6 +103,8 @@ struct ErrorEnvelope {
     error: Value,
 }
 
+/// The header carrying an idempotency key on a press.
+const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 /// The largest request body: 1 MiB.
 pub(super) const MAX_BODY: usize = 1024 * 1024;
 /// How many presses may run at once; one more gets 503 `BUSY`.
@@ -87,6 +120,8 @@ pub(super) const KILL_GRACE: Duration = Duration::from_secs(2);
 pub(super) struct AppState {
     pub(super) engine: Engine,
     pub(super) allow_http_buttons: bool,
+    /// What drawers' `$ENV{…}` references read (the key left out).
+    pub(super) drawer_env: std::collections::BTreeMap<String, String>,
     /// One permit per running press.
     pub(super) presses: Arc<Semaphore>,
     /// Set once shutdown starts: no new presses.
@@ -103,6 +138,10 @@ pub(super) fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/buttons/{name}", get(show))
         .route("/api/buttons/{name}/runs", get(runs))
         .route("/api/buttons/{name}/press", post(press))
+        .route("/api/drawers", get(list_drawers))
+        .route("/api/drawers/{name}", get(show_drawer))
+        .route("/api/drawers/{name}/runs", get(drawer_runs))
+        .route("/api/drawers/{name}/press", post(press_drawer))
         .route("/api/openapi.json", get(openapi))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such endpoint")
@@ -145,8 +184,11 @@ impl ApiError {
     fn exec(e: &buttons_exec::Error) -> Self {
         let code = e.code();
         let status = match code {
-            ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::MissingArg | ErrorCode::ValidationError => StatusCode::BAD_REQUEST,
+            ErrorCode::NotFound | ErrorCode::DrawerNotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MissingArg
+            | ErrorCode::MissingInput
+            | ErrorCode::ValidationError
+            | ErrorCode::FlowRuntimeRequired => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let mut error = CliError::from_parts(code, e.hint(), e);
@@ -286,6 +328,25 @@ async fn runs(
     Ok(Json(json!({ "button": loaded.name.as_str(), "runs": runs })).into_response())
 }
 
+/// Reads a request's body: 413 when its `Content-Length` or its bytes
+/// pass [`MAX_BODY`].
+async fn read_request_body(request: axum::extract::Request) -> Result<axum::body::Bytes, ApiError> {
+    let too_long = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > MAX_BODY as u64);
+    if too_long {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BODY_TOO_LARGE",
+            format!("the request body is larger than {MAX_BODY} bytes"),
+        ));
+    }
+    read_body(request.into_body()).await
+}
+
 /// Reads a body of at most [`MAX_BODY`] bytes.
 async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
     match Limited::new(body, MAX_BODY).collect().await {
@@ -344,11 +405,19 @@ fn parse_press(bytes: &[u8]) -> Result<(Map<String, Value>, Option<Duration>), A
 }
 
 /// Presses a button; 200 with the press result, whatever its status.
-#[utoipa::path(post, path = "/api/buttons/{name}/press", params(("name" = String, Path, description = "The button")),
+///
+/// With an `Idempotency-Key` header, a retry with the same key and
+/// arguments answers with the first successful press's result, marked
+/// `"replayed": true`, and nothing runs again; the same key with other
+/// arguments is 400 `VALIDATION_ERROR`.
+#[utoipa::path(post, path = "/api/buttons/{name}/press", params(
+    ("name" = String, Path, description = "The button"),
+    ("Idempotency-Key" = Option<String>, Header, description = "Presses with one key (and the same arguments) run once for 24 hours; replays carry `\"replayed\": true`"),
+),
     request_body(content = PressBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The press result"),
-        (status = 400, description = "MISSING_ARG, VALIDATION_ERROR or BAD_REQUEST", body = ErrorEnvelope),
+        (status = 400, description = "MISSING_ARG, VALIDATION_ERROR (also: an Idempotency-Key reused with other arguments) or BAD_REQUEST", body = ErrorEnvelope),
         (status = 403, description = "HTTP_BUTTON_BLOCKED or FORBIDDEN_ORIGIN", body = ErrorEnvelope),
         (status = 404, description = "No such button", body = ErrorEnvelope),
         (status = 413, description = "BODY_TOO_LARGE: over 1 MiB", body = ErrorEnvelope),
@@ -360,20 +429,8 @@ async fn press(
     Path(name): Path<String>,
     request: axum::extract::Request,
 ) -> ApiResult {
-    let too_long = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|n| n > MAX_BODY as u64);
-    if too_long {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "BODY_TOO_LARGE",
-            format!("the request body is larger than {MAX_BODY} bytes"),
-        ));
-    }
-    let bytes = read_body(request.into_body()).await?;
+    let idempotency = idempotency_key(request.headers())?;
+    let bytes = read_request_body(request).await?;
     let (args, timeout) = parse_press(&bytes)?;
     let loaded = state.engine.load(&name).map_err(|e| ApiError::exec(&e))?;
     if !loaded.button.url.is_empty() && !state.allow_http_buttons {
@@ -406,7 +463,7 @@ async fn press(
     let task = tokio::spawn(async move {
         let ran = task_state
             .engine
-            .press_loaded(&loaded, &args, options)
+            .press_loaded_keyed(&loaded, &args, idempotency.as_ref(), options)
             .await;
         drop(permit);
         ran
@@ -424,11 +481,216 @@ async fn press(
     let mut value = serde_json::to_value(&ran.result).expect("a press result serializes");
     if let Some(map) = value.as_object_mut() {
         map.insert("run_id".into(), json!(ran.id.as_str()));
+        if ran.replayed {
+            map.insert("replayed".into(), Value::Bool(true));
+        }
         if let Some(hint) = ran.hint.as_ref().filter(|_| !ran.result.is_ok()) {
             map.insert("hint".into(), json!(hint));
         }
     }
     Ok(Json(value).into_response())
+}
+
+/// A drawer by name, or 404 `DRAWER_NOT_FOUND`.
+fn load_drawer(state: &AppState, name: &str) -> Result<Drawer, ApiError> {
+    let name = ButtonName::from_user(name).map_err(|e| ApiError::exec(&e.into()))?;
+    state
+        .engine
+        .store()
+        .load_drawer(&name)
+        .map_err(|e| ApiError::exec(&e.into()))
+}
+
+/// Every drawer: `{"drawers": [{name, description, drawer_kind, steps,
+/// topology}]}`.
+#[utoipa::path(get, path = "/api/drawers", responses(
+    (status = 200, description = "`{\"drawers\": [...]}`"),
+    (status = 401, description = "No or a wrong key", body = ErrorEnvelope),
+))]
+async fn list_drawers(State(state): State<Arc<AppState>>) -> ApiResult {
+    let listed = state
+        .engine
+        .store()
+        .list_drawers()
+        .map_err(|e| ApiError::exec(&e.into()))?;
+    let drawers: Vec<Value> = listed
+        .into_iter()
+        .map(|entry| match entry.drawer {
+            Ok(d) => json!({
+                "name": d.name, "description": d.description,
+                "drawer_kind": kind_text(&d), "steps": d.steps.len(),
+                "topology": d.topology(),
+            }),
+            Err(e) => json!({ "name": entry.name, "error": CliError::from(e) }),
+        })
+        .collect();
+    Ok(Json(json!({ "drawers": drawers })).into_response())
+}
+
+/// One drawer: its spec (secret inputs' defaults masked), `drawer_kind`,
+/// `topology` and `validation`.
+#[utoipa::path(get, path = "/api/drawers/{name}", params(("name" = String, Path, description = "The drawer")), responses(
+    (status = 200, description = "The drawer's spec, topology and validation"),
+    (status = 404, description = "DRAWER_NOT_FOUND", body = ErrorEnvelope),
+))]
+async fn show_drawer(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> ApiResult {
+    let drawer = load_drawer(&state, &name)?;
+    let mut value = serde_json::to_value(&drawer).expect("a drawer serializes");
+    for input in value
+        .get_mut("inputs")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if input["secret"] == true && input.get("default").is_some() {
+            input["default"] = json!(SECRET_MASK);
+        }
+    }
+    value["drawer_kind"] = json!(kind_text(&drawer));
+    value["topology"] = json!(drawer.topology());
+    value["validation"] =
+        serde_json::to_value(validate_drawer(&drawer, state.engine.store())).expect("serializes");
+    Ok(Json(value).into_response())
+}
+
+/// The newest 20 runs of a drawer (as recorded: secrets masked).
+#[utoipa::path(get, path = "/api/drawers/{name}/runs", params(("name" = String, Path, description = "The drawer")), responses(
+    (status = 200, description = "`{\"drawer\", \"runs\": [...]}`, newest first"),
+    (status = 404, description = "DRAWER_NOT_FOUND", body = ErrorEnvelope),
+))]
+async fn drawer_runs(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> ApiResult {
+    let drawer = load_drawer(&state, &name)?;
+    let name = ButtonName::from_user(&drawer.name).map_err(|e| ApiError::exec(&e.into()))?;
+    let runs = state
+        .engine
+        .store()
+        .drawer_runs(&name, RUNS)
+        .map_err(|e| ApiError::exec(&e.into()))?;
+    let runs: Vec<Value> = runs
+        .into_iter()
+        .map(|run| {
+            let mut record = run.record;
+            if let Some(map) = record.as_object_mut() {
+                map.entry("run_id").or_insert(json!(run.id));
+            }
+            record
+        })
+        .collect();
+    Ok(Json(json!({ "drawer": name.as_str(), "runs": runs })).into_response())
+}
+
+/// `{"inputs": {…}}`, optional.
+fn parse_drawer_press(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+    let Value::Object(mut body) = value else {
+        return Err(ApiError::bad_request("the body must be a JSON object"));
+    };
+    match body.remove("inputs") {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(inputs)) => Ok(inputs),
+        Some(_) => Err(ApiError::bad_request("`inputs` must be a JSON object")),
+    }
+}
+
+/// Presses a drawer; 200 with the drawer's result (secrets masked),
+/// whatever its status.
+#[utoipa::path(post, path = "/api/drawers/{name}/press", params(("name" = String, Path, description = "The drawer")),
+    request_body(content = DrawerPressBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The drawer result: `{run_id, drawer, status, steps, failed_step?, error?}`"),
+        (status = 400, description = "MISSING_INPUT, VALIDATION_ERROR, FLOW_RUNTIME_REQUIRED or BAD_REQUEST", body = ErrorEnvelope),
+        (status = 403, description = "HTTP_BUTTON_BLOCKED (a step presses an HTTP button) or FORBIDDEN_ORIGIN", body = ErrorEnvelope),
+        (status = 404, description = "DRAWER_NOT_FOUND", body = ErrorEnvelope),
+        (status = 413, description = "BODY_TOO_LARGE: over 1 MiB", body = ErrorEnvelope),
+        (status = 415, description = "Not `Content-Type: application/json`", body = ErrorEnvelope),
+        (status = 503, description = "BUSY: 8 presses are running (Retry-After: 1)", body = ErrorEnvelope),
+    ))]
+async fn press_drawer(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    request: axum::extract::Request,
+) -> ApiResult {
+    let bytes = read_request_body(request).await?;
+    let inputs = parse_drawer_press(&bytes)?;
+    let (drawer, _) = state
+        .engine
+        .load_drawer_for_press(&name)
+        .map_err(|e| ApiError::exec(&e))?;
+    if !state.allow_http_buttons {
+        let http = state.engine.drawer_http_buttons(&drawer);
+        if !http.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "HTTP_BUTTON_BLOCKED",
+                format!(
+                    "drawer {} may press HTTP buttons ({}), and this server does not press those",
+                    drawer.name,
+                    http.join(", ")
+                ),
+            )
+            .hint("start the server with --allow-http-buttons to press HTTP buttons"));
+        }
+    }
+    // Inputs are checked (MISSING_INPUT, VALIDATION_ERROR) before a slot is taken.
+    let checked = check_inputs(&drawer, &inputs).map_err(|e| ApiError::exec(&e))?;
+    let secrets = state.engine.drawer_secrets(&drawer, &checked);
+    let permit = acquire(&state)?;
+    let mut kill = state.kill.clone();
+    let options = DrawerOptions {
+        cancel: Some(Box::pin(async move {
+            let _ = kill.wait_for(|k| *k).await;
+        })),
+    };
+    let drawer_request = DrawerRequest {
+        name: drawer.name.clone(),
+        inputs,
+        webhook_body: None,
+        env: state.drawer_env.clone(),
+    };
+    // As for buttons: the press runs on when the client goes away.
+    let task_state = Arc::clone(&state);
+    let task = tokio::spawn(async move {
+        let ran = task_state
+            .engine
+            .press_drawer(&drawer_request, options)
+            .await;
+        drop(permit);
+        ran
+    });
+    let ran = task
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+                e.to_string(),
+            )
+        })?
+        .map_err(|e| ApiError::exec(&e))?;
+    let mut result = ran.result;
+    mask_json(&mut result, &secrets);
+    Ok(Json(result).into_response())
+}
+
+/// The `Idempotency-Key` header, if any (checked by the engine: non-empty,
+/// at most 512 bytes).
+fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<Idempotency>, ApiError> {
+    let Some(value) = headers.get(IDEMPOTENCY_HEADER) else {
+        return Ok(None);
+    };
+    let key = value.to_str().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            "the Idempotency-Key header is not visible ASCII text",
+        )
+        .hint("send the key as printable ASCII, or leave the header out")
+    })?;
+    Ok(Some(Idempotency::new(key)))
 }
 
 /// A press slot, or 503 `BUSY` when all are taken or the server is stopping.

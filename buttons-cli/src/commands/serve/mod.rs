@@ -85,7 +85,12 @@ pub(crate) fn run(args: ServeArgs, out: Output) -> CliResult<Reply> {
     }
     // The key never reaches a child: not through the environment, and not
     // through the battery it came from (or one that holds the same value).
-    let child_env = env.into_iter().filter(|(k, _)| k != KEY_ENV);
+    let child_env: Vec<_> = env.into_iter().filter(|(k, _)| k != KEY_ENV).collect();
+    // What drawers' `$ENV{…}` references read: the same, as text.
+    let drawer_env = child_env
+        .iter()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_owned(), v.to_str()?.to_owned())))
+        .collect();
     let mut engine = Engine::new(store).base_env(child_env);
     let hide_battery = key.as_ref().is_some_and(|(k, source)| {
         *source == KeySource::Battery || battery.as_deref() == Some(k.as_str())
@@ -97,6 +102,7 @@ pub(crate) fn run(args: ServeArgs, out: Output) -> CliResult<Reply> {
         addr: SocketAddr::new(ip, args.port),
         key: key.as_ref().map(|(k, _)| Arc::from(k.as_bytes())),
         allow_http_buttons: args.allow_http_buttons,
+        drawer_env,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

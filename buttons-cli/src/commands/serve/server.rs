@@ -41,6 +41,8 @@ pub(super) struct Config {
     pub(super) addr: SocketAddr,
     pub(super) key: Option<Arc<[u8]>>,
     pub(super) allow_http_buttons: bool,
+    /// What drawers' `$ENV{…}` references read (the key left out).
+    pub(super) drawer_env: std::collections::BTreeMap<String, String>,
 }
 
 /// A bound listener, not serving yet.
@@ -88,6 +90,7 @@ impl Bound {
         let state = Arc::new(AppState {
             engine,
             allow_http_buttons: config.allow_http_buttons,
+            drawer_env: config.drawer_env,
             presses: Arc::clone(&presses),
             stopping,
             kill,
