@@ -303,14 +303,14 @@ pub(crate) enum AllowCreate {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum McpCommand {
-    /// Expose a button as an MCP tool.
+    /// Expose a button or an action drawer as an MCP tool.
     Enable {
-        /// The button's name.
+        /// The button's or drawer's name.
         name: String,
     },
-    /// Stop exposing a button as an MCP tool.
+    /// Stop exposing a button or a drawer as an MCP tool.
     Disable {
-        /// The button's name.
+        /// The button's or drawer's name.
         name: String,
     },
 }

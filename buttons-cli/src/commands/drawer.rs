@@ -245,6 +245,7 @@ fn schema() -> Reply {
             "output_schema": {"type": "object"},
             "return": {"type": "object"},
             "triggers": {},
+            "mcp_enabled": {"type": "boolean"},
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"}
         }

@@ -1,5 +1,6 @@
-//! `buttons mcp`: the enabled buttons as Model Context Protocol tools over
-//! stdio, and `buttons mcp enable|disable NAME`.
+//! `buttons mcp`: the enabled buttons and drawers as Model Context Protocol
+//! tools over stdio, and `buttons mcp enable|disable NAME` (a button's or a
+//! drawer's name: names are unique across both).
 //!
 //! The server speaks only protocol messages on stdout; diagnostics go to
 //! stderr. Every `tools/call` goes through the same press pipeline as
@@ -11,8 +12,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use buttons_exec::{ArgInput, Engine, Idempotency, PressOptions};
-use buttons_spec::{Button, ButtonKind, ErrorCode, Timestamp};
+use buttons_exec::{ArgInput, DrawerOptions, DrawerRequest, Engine, Idempotency, PressOptions};
+use buttons_spec::{Button, ButtonKind, ButtonName, Drawer, DrawerKind, ErrorCode, Timestamp};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
@@ -35,7 +36,8 @@ use crate::output::{Output, Reply};
 const WATCH_INTERVAL: Duration = Duration::from_millis(500);
 
 /// `buttons mcp enable|disable NAME`: a read-modify-write of `mcp_enabled`
-/// that keeps every other field, known or not.
+/// in `button.json` or, for a drawer, `drawer.json`, that keeps every other
+/// field, known or not.
 pub(crate) fn run(command: McpCommand, out: Output) -> CliResult<Reply> {
     let (name, enabled) = match command {
         McpCommand::Enable { name } => (name, true),
@@ -43,8 +45,24 @@ pub(crate) fn run(command: McpCommand, out: Output) -> CliResult<Reply> {
     };
     let store = open_store(out)?;
     let name = button_name(&name)?;
-    let button = store.update(&name, Timestamp::now(), |b| b.mcp_enabled = enabled)?;
     let verb = if enabled { "enabled" } else { "disabled" };
+    if store.drawer_exists(&name) {
+        let mut drawer = store.load_drawer(&name)?;
+        if enabled && drawer.kind() != DrawerKind::Action {
+            return Err(CliError::new(
+                ErrorCode::FlowRuntimeRequired,
+                format!("{name} is a flow drawer: it cannot be pressed, so it is no MCP tool"),
+            )
+            .with_hint("enable an action drawer (steps), or a button"));
+        }
+        drawer.mcp_enabled = enabled;
+        let drawer = store.save_drawer(&drawer, Timestamp::now())?;
+        return Ok(
+            Reply::new(json!({ "drawer": drawer.name, "mcp_enabled": enabled }))
+                .stdout(format!("MCP {verb} for drawer {}\n", drawer.name)),
+        );
+    }
+    let button = store.update(&name, Timestamp::now(), |b| b.mcp_enabled = enabled)?;
     Ok(
         Reply::new(json!({ "button": button.name, "mcp_enabled": enabled }))
             .stdout(format!("MCP {verb} for {}\n", button.name)),
@@ -133,8 +151,7 @@ impl Server {
             .filter(|b| b.mcp_enabled && b.kind() != ButtonKind::App)
             .map(|button| {
                 let dir = store.button_dir(
-                    &buttons_spec::ButtonName::new(&button.name)
-                        .expect("listed buttons have valid names"),
+                    &ButtonName::new(&button.name).expect("listed buttons have valid names"),
                 );
                 let notes = buttons_exec::agent_notes(&button, dir.as_std_path());
                 Exposed { button, notes }
@@ -142,16 +159,62 @@ impl Server {
             .collect())
     }
 
+    /// Action drawers with `mcp_enabled: true`, sorted by name.
+    fn exposed_drawers(&self) -> Result<Vec<Drawer>, McpError> {
+        let listed = self
+            .engine
+            .store()
+            .list_drawers()
+            .map_err(|e| McpError::internal_error(e.to_string(), None))?;
+        Ok(listed
+            .into_iter()
+            .filter_map(|l| l.drawer.ok())
+            .filter(|d| d.mcp_enabled && d.kind() == DrawerKind::Action)
+            .collect())
+    }
+
+    /// The MCP-enabled action drawer named exactly `name`, if there is one.
+    fn enabled_drawer(&self, name: &str) -> Option<Drawer> {
+        let key = ButtonName::new(name).ok()?;
+        let store = self.engine.store();
+        if !store.drawer_exists(&key) {
+            return None;
+        }
+        store
+            .load_drawer(&key)
+            .ok()
+            .filter(|d| d.name == name && d.mcp_enabled && d.kind() == DrawerKind::Action)
+    }
+
     /// What changes the tool list: names, specs' update times, enablement.
-    fn fingerprint(&self) -> Option<Vec<(String, Timestamp)>> {
+    fn fingerprint(&self) -> Option<Vec<(String, Option<Timestamp>)>> {
         let exposed = self.exposed().ok()?;
+        let drawers = self.exposed_drawers().ok()?;
         Some(
             exposed
                 .into_iter()
-                .map(|e| (e.button.name, e.button.updated_at))
+                .map(|e| (e.button.name, Some(e.button.updated_at)))
+                .chain(drawers.into_iter().map(|d| (d.name, d.updated_at)))
                 .collect(),
         )
     }
+}
+
+/// The MCP tool for a drawer: its name, its description (or one made from
+/// its steps), and the JSON Schema of its inputs.
+fn drawer_tool(drawer: &Drawer) -> Tool {
+    let mut description = drawer.description.trim().to_owned();
+    if description.is_empty() {
+        description = format!("Runs the drawer `{}`: {}", drawer.name, drawer.topology());
+    }
+    description.push_str(
+        "\n\nA drawer (a workflow of buttons); the run result, with its `return` map, is in \
+         structuredContent.",
+    );
+    let Value::Object(schema) = drawer.input_schema() else {
+        unreachable!("input_schema always returns an object");
+    };
+    Tool::new(drawer.name.clone(), description, Arc::new(schema))
 }
 
 /// The optional tool argument carrying an idempotency key.
@@ -514,6 +577,90 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Presses an enabled drawer through [`Engine::press_drawer`] with the
+    /// call's arguments as its inputs.
+    async fn press_drawer(
+        &self,
+        drawer: &Drawer,
+        inputs: Map<String, Value>,
+        context: &RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        if let Some(key) = inputs.keys().find(|k| drawer.input(k).is_none()) {
+            let known: Vec<&str> = drawer.inputs.iter().map(|i| i.name.as_str()).collect();
+            return agent_error(
+                ErrorCode::ValidationError,
+                format!("drawer {} has no input `{key}`", drawer.name),
+                &if known.is_empty() {
+                    "call it with no arguments".to_owned()
+                } else {
+                    format!("use only its inputs: {}", known.join(", "))
+                },
+            );
+        }
+        let cancelled = context.ct.clone();
+        let options = DrawerOptions {
+            cancel: Some(Box::pin(async move { cancelled.cancelled().await })),
+        };
+        let request = DrawerRequest {
+            name: drawer.name.clone(),
+            inputs,
+            webhook_body: None,
+            env: std::env::vars().collect(),
+        };
+        match self.engine.press_drawer(&request, options).await {
+            Ok(ran) => {
+                // Secret inputs and battery values stay out of what the agent reads.
+                let checked = buttons_exec::check_inputs(drawer, &request.inputs)
+                    .unwrap_or_else(|_| request.inputs.clone());
+                let mut result = ran.result.clone();
+                buttons_exec::mask_json(&mut result, &self.engine.drawer_secrets(drawer, &checked));
+                drawer_reply(&ran, result)
+            }
+            Err(e) => tool_error(&e),
+        }
+    }
+}
+
+/// The reply to a drawer press: the result as JSON text and in
+/// `structuredContent`; a failed run is a tool error whose first blocks
+/// name the status, the code, the failed step and the fix.
+fn drawer_reply(ran: &buttons_exec::DrawerRan, result: Value) -> CallToolResult {
+    let mut content = Vec::new();
+    if !ran.ok {
+        let error = &result["error"];
+        content.push(ContentBlock::text(format!(
+            "status: failed {}",
+            error["code"].as_str().unwrap_or("")
+        )));
+        if let Some(step) = result["failed_step"].as_str() {
+            content.push(ContentBlock::text(format!("failed step: {step}")));
+        }
+        if let Some(message) = error["message"].as_str() {
+            content.push(ContentBlock::text(format!("error: {message}")));
+        }
+        if let Some(hint) = error["remediation"].as_str().filter(|h| !h.is_empty()) {
+            content.push(ContentBlock::text(format!("hint: {hint}")));
+        }
+    }
+    content.push(ContentBlock::text(
+        serde_json::to_string_pretty(&result).expect("a JSON value serializes"),
+    ));
+    if let Err(e) = &ran.record {
+        content.push(ContentBlock::text(format!(
+            "warning: the run record could not be written: {}",
+            CliError::from_parts(e.code(), None, e).message
+        )));
+    }
+    let mut reply = if ran.ok {
+        CallToolResult::success(content)
+    } else {
+        CallToolResult::error(content)
+    };
+    reply.structured_content = Some(result);
+    reply
+}
+
 /// What a `tools/call` ends in besides a result: a protocol error (an
 /// unknown tool) or a tool error.
 enum CallError {
@@ -758,6 +905,7 @@ impl ServerHandler for Server {
     ) -> Result<ListToolsResult, McpError> {
         let mut tools = meta_tools(self.allow_create);
         tools.extend(self.exposed()?.iter().map(tool_of));
+        tools.extend(self.exposed_drawers()?.iter().map(drawer_tool));
         Ok(ListToolsResult::with_all_items(tools))
     }
 
@@ -811,7 +959,10 @@ impl ServerHandler for Server {
                 let mode = self.allow_create.unwrap_or(AllowCreate::Review);
                 Ok(self.create(mode, &input))
             }
-            name => self.press(name, input, None, &context, Via::OwnTool).await,
+            name => match self.enabled_drawer(name) {
+                Some(drawer) => Ok(self.press_drawer(&drawer, input, &context).await),
+                None => self.press(name, input, None, &context, Via::OwnTool).await,
+            },
         };
         match outcome {
             Ok(result) => Ok(result.into()),

@@ -13,6 +13,7 @@ mod history;
 mod http;
 mod idempotency;
 mod mcp;
+mod mcp_drawers;
 mod mcp_meta;
 mod orientation;
 mod press;

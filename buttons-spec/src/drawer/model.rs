@@ -54,6 +54,10 @@ pub struct Drawer {
     /// Triggers (kept, used by a later issue).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triggers: Option<Value>,
+    /// Whether `buttons mcp` offers the drawer as a tool (this project's
+    /// addition, named as `button.json`'s; written only when true).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub mcp_enabled: bool,
     /// When the drawer was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<Timestamp>,
@@ -119,6 +123,60 @@ impl Drawer {
     /// The input named `name`.
     pub fn input(&self, name: &str) -> Option<&DrawerInput> {
         self.inputs.iter().find(|i| i.name == name)
+    }
+
+    /// The JSON Schema of the inputs, as an MCP tool's `inputSchema`: one
+    /// property per input (`string`, `integer`, `boolean`, or `string` with
+    /// `enum`; an unknown type is left untyped), its description (a secret
+    /// input says so), its `default`; `required` lists the required inputs
+    /// without a default; `additionalProperties: false`.
+    pub fn input_schema(&self) -> Value {
+        let mut properties = Map::new();
+        for input in &self.inputs {
+            let mut prop = Map::new();
+            match input.parsed_type() {
+                Some(InputType::String) => {
+                    prop.insert("type".into(), "string".into());
+                }
+                Some(InputType::Int) => {
+                    prop.insert("type".into(), "integer".into());
+                }
+                Some(InputType::Bool) => {
+                    prop.insert("type".into(), "boolean".into());
+                }
+                Some(InputType::Enum) => {
+                    prop.insert("type".into(), "string".into());
+                    prop.insert("enum".into(), input.values.clone().into());
+                }
+                None => {}
+            }
+            let mut description = input.description.trim().to_owned();
+            if input.secret {
+                if !description.is_empty() {
+                    description.push(' ');
+                }
+                description.push_str("(secret: masked in run records)");
+            }
+            if !description.is_empty() {
+                prop.insert("description".into(), description.into());
+            }
+            if let Some(default) = &input.default {
+                prop.insert("default".into(), default.clone());
+            }
+            properties.insert(input.name.clone(), prop.into());
+        }
+        let required: Vec<&str> = self
+            .inputs
+            .iter()
+            .filter(|i| i.required && i.default.is_none())
+            .map(|i| i.name.as_str())
+            .collect();
+        serde_json::json!({
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": false,
+        })
     }
 
     /// `a → b → c`: the top-level step ids in order.
