@@ -6,7 +6,6 @@
 //! Prints the medians and the ratio; never a timed assertion.
 #![expect(clippy::print_stdout, reason = "a benchmark reports its figures")]
 
-use std::path::Path;
 use std::process::Command;
 
 use buttons_benches::{alternate, median};
@@ -15,21 +14,10 @@ use buttons_store::{CodeSource, NewButton, Store};
 
 mod common;
 
-use common::quiet;
+use common::{clean_env, quiet};
 
 const ROUNDS: usize = 30;
 const STEPS: usize = 20;
-
-fn clean_env<'a>(cmd: &'a mut Command, home: &Path, data: &Path) -> &'a mut Command {
-    cmd.env_clear()
-        .env(
-            "PATH",
-            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
-        )
-        .env("HOME", home)
-        .env("BUTTONS_HOME", data)
-        .current_dir(home)
-}
 
 fn main() {
     let exe = common::release_binary();

@@ -9,7 +9,6 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -19,23 +18,12 @@ use buttons_store::{CodeSource, NewButton, Store};
 
 mod common;
 
-use common::quiet;
+use common::{clean_env, quiet};
 
 const CLIENTS: usize = 8;
 const PRESSES: usize = 2_000;
 const CLI_ROUNDS: usize = 30;
 const SERIAL: usize = 200;
-
-fn clean_env<'a>(cmd: &'a mut Command, home: &Path, data: &Path) -> &'a mut Command {
-    cmd.env_clear()
-        .env(
-            "PATH",
-            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
-        )
-        .env("HOME", home)
-        .env("BUTTONS_HOME", data)
-        .current_dir(home)
-}
 
 /// One keep-alive client.
 struct Client {

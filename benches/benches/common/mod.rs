@@ -1,6 +1,7 @@
 //! Helpers shared by the CLI benchmarks: the release `buttons` binary.
+#![allow(dead_code, reason = "each bench binary uses some of these helpers")]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Builds (if needed) and returns the release `buttons` binary.
@@ -44,4 +45,17 @@ pub(crate) fn quiet(cmd: &mut Command) {
         .status()
         .expect("the command runs");
     assert!(status.success(), "{cmd:?} failed");
+}
+
+/// `cmd` with a small, fixed environment (PATH, HOME, BUTTONS_HOME) and
+/// `home` as its working directory, so every measured run sees the same.
+pub(crate) fn clean_env<'a>(cmd: &'a mut Command, home: &Path, data: &Path) -> &'a mut Command {
+    cmd.env_clear()
+        .env(
+            "PATH",
+            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
+        )
+        .env("HOME", home)
+        .env("BUTTONS_HOME", data)
+        .current_dir(home)
 }

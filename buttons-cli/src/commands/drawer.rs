@@ -73,16 +73,8 @@ struct StageVerb {
 }
 
 fn parse<P: Parser>(name: &str, words: &[String]) -> CliResult<P> {
-    P::try_parse_from(std::iter::once(name.to_owned()).chain(words.iter().cloned())).map_err(|e| {
-        let rendered = e.render().to_string();
-        let message = rendered
-            .lines()
-            .next()
-            .unwrap_or("bad arguments")
-            .trim_start_matches("error: ")
-            .to_owned();
-        CliError::validation(message).with_hint(format!("see '{name} --help'"))
-    })
+    P::try_parse_from(std::iter::once(name.to_owned()).chain(words.iter().cloned()))
+        .map_err(|e| super::usage_error(&e, format!("see '{name} --help'")))
 }
 
 /// Runs `buttons drawer WORDS…`.

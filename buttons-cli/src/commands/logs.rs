@@ -18,16 +18,8 @@ const POLL: Duration = Duration::from_millis(300);
 pub(crate) fn run_for_name(words: &[String], out: Output) -> CliResult<Reply> {
     let argv = std::iter::once("buttons NAME logs".to_owned())
         .chain(words.iter().skip(2).filter(|w| *w != "--json").cloned());
-    let mut parsed = NameLogs::try_parse_from(argv).map_err(|e| {
-        let rendered = e.render().to_string();
-        let message = rendered
-            .lines()
-            .next()
-            .unwrap_or("bad arguments")
-            .trim_start_matches("error: ")
-            .to_owned();
-        CliError::validation(message).with_hint("see 'buttons logs --help'")
-    })?;
+    let mut parsed = NameLogs::try_parse_from(argv)
+        .map_err(|e| super::usage_error(&e, "see 'buttons logs --help'".to_owned()))?;
     if parsed.args.name.is_some() {
         return Err(CliError::validation("give the button's name once")
             .with_hint("write 'buttons NAME logs' or 'buttons logs NAME'"));

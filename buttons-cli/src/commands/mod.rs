@@ -104,3 +104,17 @@ pub(crate) fn show_press_event(event: &buttons_exec::PressEvent) {
     };
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
+
+/// A clap parse error of words parsed after the top-level command (`buttons
+/// drawer …`, `buttons NAME logs …`) as the CLI's `VALIDATION_ERROR`: clap's
+/// first line, and `hint` to name the help to read.
+pub(crate) fn usage_error(e: &clap::Error, hint: String) -> crate::error::CliError {
+    let rendered = e.render().to_string();
+    let message = rendered
+        .lines()
+        .next()
+        .unwrap_or("bad arguments")
+        .trim_start_matches("error: ")
+        .to_owned();
+    crate::error::CliError::validation(message).with_hint(hint)
+}
