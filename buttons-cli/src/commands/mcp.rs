@@ -92,6 +92,7 @@ pub(crate) fn serve(out: Output, allow_create: Option<AllowCreate>) -> ExitCode 
         engine: Arc::new(Engine::from_env(store)),
         allow_create,
         calls: Arc::new(Semaphore::new(MAX_CONCURRENT_CALLS)),
+        log_level: progress::LogLevel::default(),
     };
     let (stdio, flush) =
         transport::stdio(std::io::BufReader::new(std::io::stdin()), std::io::stdout());
@@ -130,6 +131,8 @@ struct Server {
     allow_create: Option<AllowCreate>,
     /// Bounds the tool calls running at once.
     calls: Arc<Semaphore>,
+    /// The least severe log message the client wants (`logging/setLevel`).
+    log_level: progress::LogLevel,
 }
 
 /// An enabled, pressable button and its agent notes.
@@ -203,10 +206,7 @@ impl Server {
 /// The MCP tool for a drawer: its name, its description (or one made from
 /// its steps), and the JSON Schema of its inputs.
 fn drawer_tool(drawer: &Drawer) -> Tool {
-    let mut description = drawer.description.trim().to_owned();
-    if description.is_empty() {
-        description = format!("Runs the drawer `{}`: {}", drawer.name, drawer.topology());
-    }
+    let mut description = drawer_description(drawer);
     description.push_str(
         "\n\nA drawer (a workflow of buttons); the run result, with its `return` map, is in \
          structuredContent.",
@@ -215,6 +215,16 @@ fn drawer_tool(drawer: &Drawer) -> Tool {
         unreachable!("input_schema always returns an object");
     };
     Tool::new(drawer.name.clone(), description, Arc::new(schema))
+}
+
+/// A drawer's description, or one made from its steps.
+fn drawer_description(drawer: &Drawer) -> String {
+    let description = drawer.description.trim();
+    if description.is_empty() {
+        format!("Runs the drawer `{}`: {}", drawer.name, drawer.topology())
+    } else {
+        description.to_owned()
+    }
 }
 
 /// The optional tool argument carrying an idempotency key.
@@ -271,18 +281,19 @@ fn schema(value: Value) -> Arc<Map<String, Value>> {
 /// `buttons_list`, `buttons_inspect`, `buttons_press`, and `buttons_create`
 /// when the server allows it.
 fn meta_tools(allow_create: Option<AllowCreate>) -> Vec<Tool> {
-    let name_arg =
-        json!({"type": "string", "description": "The button's name, as buttons_list gives it."});
+    let name_arg = json!({"type": "string", "description": "The button's (or drawer's) name, as buttons_list gives it."});
     let mut tools = vec![
         Tool::new(
             LIST_TOOL,
             "Lists the buttons this server may press: name, description and arguments \
-             (name, type, required, values) of each.",
+             (name, type, required, values) of each; and under `drawers` the workflows it may \
+             run, with their inputs.",
             schema(json!({"type": "object", "properties": {}, "additionalProperties": false})),
         ),
         Tool::new(
             INSPECT_TOOL,
-            "Shows one button: its spec (button.json), its AGENTS.md notes and its last run.",
+            "Shows one button: its spec (button.json), its AGENTS.md notes and its last run; \
+             or one drawer: its spec (drawer.json), steps and last run.",
             schema(json!({
                 "type": "object",
                 "properties": {"name": name_arg},
@@ -293,14 +304,15 @@ fn meta_tools(allow_create: Option<AllowCreate>) -> Vec<Tool> {
         Tool::new(
             PRESS_TOOL,
             "Presses a button by name with its arguments, and returns the press result \
-             (status, exit_code, stdout, stderr) in structuredContent.",
+             (status, exit_code, stdout, stderr) in structuredContent. A drawer's name runs \
+             that drawer with `args` as its inputs.",
             schema(json!({
                 "type": "object",
                 "properties": {
                     "name": name_arg,
                     "args": {
                         "type": "object",
-                        "description": "The button's arguments by name (see buttons_list).",
+                        "description": "The button's arguments (or the drawer's inputs) by name (see buttons_list).",
                         "additionalProperties": {"type": ["string", "number", "integer", "boolean"]},
                     },
                     IDEMPOTENCY_ARG: idempotency_schema(),
@@ -451,10 +463,44 @@ impl Server {
                 })
             })
             .collect();
-        Ok(structured(json!({ "buttons": buttons })))
+        let drawers: Vec<Value> = self
+            .exposed_drawers()?
+            .iter()
+            .map(|d| {
+                json!({
+                    "name": d.name,
+                    "description": drawer_description(d),
+                    "inputs": d.inputs,
+                })
+            })
+            .collect();
+        Ok(structured(
+            json!({ "buttons": buttons, "drawers": drawers }),
+        ))
+    }
+
+    /// `buttons_inspect` of an enabled drawer: its spec, steps and last run.
+    fn inspect_drawer(&self, drawer: &Drawer) -> CallToolResult {
+        let last_run = ButtonName::new(&drawer.name)
+            .ok()
+            .and_then(|key| self.engine.store().drawer_runs(&key, 1).ok())
+            .and_then(|mut runs| runs.pop())
+            // Masked when it was written.
+            .map(|run| run.record);
+        structured(json!({
+            "name": drawer.name,
+            "kind": "drawer",
+            "description": drawer_description(drawer),
+            "topology": drawer.topology(),
+            "spec": drawer,
+            "last_run": last_run,
+        }))
     }
 
     fn inspect(&self, name: &str) -> Result<CallToolResult, CallError> {
+        if let Some(drawer) = self.enabled_drawer(name) {
+            return Ok(self.inspect_drawer(&drawer));
+        }
         let loaded = self.load_enabled(name, Via::Meta)?;
         let notes = buttons_exec::agent_notes(&loaded.button, loaded.dir.as_std_path());
         let last_run = self
@@ -543,35 +589,32 @@ impl Server {
         let cancelled = context.ct.clone();
         let mut options =
             PressOptions::default().cancel_on(async move { cancelled.cancelled().await });
-        // With a progressToken, the progress file becomes notifications/progress.
-        let follower = context.meta.get_progress_token().map(|token| {
-            let (path_tx, path_rx) = tokio::sync::oneshot::channel();
-            let mut path_tx = Some(path_tx);
-            options = std::mem::take(&mut options).on_event(move |event| {
-                if let buttons_exec::PressEvent::Started { progress_path } = event
-                    && let Some(tx) = path_tx.take()
-                {
-                    let _ = tx.send(progress_path.clone());
-                }
-            });
-            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
-            let task = tokio::spawn(progress::follow(
-                context.peer.clone(),
-                token,
-                path_rx,
-                stop_rx,
-            ));
-            (stop_tx, task)
+        // The progress file becomes notifications/progress (with a
+        // progressToken) and notifications/message (its `log` lines).
+        let (path_tx, path_rx) = tokio::sync::oneshot::channel();
+        let mut path_tx = Some(path_tx);
+        options = options.on_event(move |event| {
+            if let buttons_exec::PressEvent::Started { progress_path } = event
+                && let Some(tx) = path_tx.take()
+            {
+                let _ = tx.send(progress_path.clone());
+            }
         });
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+        let follow = progress::Follow {
+            peer: context.peer.clone(),
+            token: context.meta.get_progress_token(),
+            logger: loaded.button.name.clone(),
+            level: self.log_level.clone(),
+        };
+        let follower = tokio::spawn(progress::follow(follow, path_rx, stop_rx));
         let pressed = self
             .engine
             .press_loaded_keyed(&loaded, &args, idempotency.as_ref(), options)
             .await;
-        if let Some((stop, task)) = follower {
-            // The last lines are sent before the result.
-            let _ = stop.send(());
-            let _ = task.await;
-        }
+        // The last lines are sent before the result.
+        let _ = stop_tx.send(());
+        let _ = follower.await;
         let ran = pressed.map_err(|e| CallError::Tool(Box::new(tool_error(&e))))?;
         Ok(press_reply(&ran))
     }
@@ -868,6 +911,10 @@ fn create_button(
 }
 
 impl ServerHandler for Server {
+    #[expect(
+        deprecated,
+        reason = "MCP logging (SEP-2577) is still what clients show"
+    )]
     fn get_info(&self) -> ServerConfig {
         let mut instructions = String::from(
             "Buttons are named, typed actions a human set up: scripts, HTTP requests and \
@@ -892,6 +939,7 @@ impl ServerHandler for Server {
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_tool_list_changed()
+                .enable_logging()
                 .build(),
         )
         .with_server_info(Implementation::new("buttons", env!("CARGO_PKG_VERSION")))
@@ -953,7 +1001,17 @@ impl ServerHandler for Server {
                     .into());
                 }
                 let key = input.remove(IDEMPOTENCY_ARG);
-                self.press(&name, args, key, &context, Via::Meta).await
+                match self.enabled_drawer(&name) {
+                    Some(drawer) if matches!(key, None | Some(Value::Null)) => {
+                        Ok(self.press_drawer(&drawer, args, &context).await)
+                    }
+                    Some(_) => Ok(agent_error(
+                        ErrorCode::ValidationError,
+                        format!("{IDEMPOTENCY_ARG} is for buttons; `{name}` is a drawer"),
+                        "call the drawer without an idempotency_key",
+                    )),
+                    None => self.press(&name, args, key, &context, Via::Meta).await,
+                }
             }
             CREATE_TOOL if self.allow_create.is_some() => {
                 let mode = self.allow_create.unwrap_or(AllowCreate::Review);
@@ -969,6 +1027,19 @@ impl ServerHandler for Server {
             Err(CallError::Tool(result)) => Ok((*result).into()),
             Err(CallError::Protocol(e)) => Err(e),
         }
+    }
+
+    #[expect(
+        deprecated,
+        reason = "MCP logging (SEP-2577) is still what clients show"
+    )]
+    async fn set_level(
+        &self,
+        request: rmcp::model::SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.log_level.set(request.level);
+        Ok(())
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {

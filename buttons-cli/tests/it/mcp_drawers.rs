@@ -203,3 +203,64 @@ fn an_enabled_drawer_is_a_tool_with_its_inputs_as_schema() {
         client.cancel().await.unwrap();
     });
 }
+
+#[test]
+fn meta_tools_list_inspect_and_press_enabled_drawers_only() {
+    let s = sandbox_with_drawers();
+    s.ok(&["mcp", "enable", "greeting"]);
+    runtime().block_on(async {
+        let client = connect_with(&s, Client::default(), &["mcp"]).await;
+        let listed = client
+            .call_tool(call("buttons_list", json!({})))
+            .await
+            .unwrap()
+            .structured_content
+            .unwrap();
+        let drawers = listed["drawers"].as_array().unwrap();
+        assert_eq!(drawers.len(), 1, "{listed}");
+        assert_eq!(drawers[0]["name"], "greeting");
+        assert_eq!(drawers[0]["description"], "Greets loudly");
+        assert_eq!(drawers[0]["inputs"][0]["name"], "who");
+        // No buttons are enabled: the drawer's buttons are not listed.
+        assert_eq!(listed["buttons"], json!([]), "{listed}");
+
+        let press =
+            |name: &str, args: Value| call("buttons_press", json!({"name": name, "args": args}));
+        let ran = client
+            .call_tool(press("greeting", json!({"who": "bo"})))
+            .await
+            .unwrap();
+        assert_ne!(ran.is_error, Some(true), "{ran:?}");
+        let result = ran.structured_content.unwrap();
+        assert_eq!(result["return"], json!({"said": "hi bo x2!"}), "{result}");
+
+        let inspected = client
+            .call_tool(call("buttons_inspect", json!({"name": "greeting"})))
+            .await
+            .unwrap();
+        assert_ne!(inspected.is_error, Some(true), "{inspected:?}");
+        let inspected = inspected.structured_content.unwrap();
+        assert_eq!(inspected["kind"], "drawer");
+        assert_eq!(inspected["spec"]["steps"][1]["id"], "s", "{inspected}");
+        assert_eq!(inspected["last_run"]["status"], "ok", "{inspected}");
+
+        // A drawer that is not enabled is refused through every meta-tool.
+        for (tool, args) in [
+            ("buttons_inspect", json!({"name": "quiet"})),
+            ("buttons_press", json!({"name": "quiet"})),
+        ] {
+            let refused = client.call_tool(call(tool, args)).await.unwrap();
+            assert_eq!(refused.is_error, Some(true), "{tool}: {refused:?}");
+            assert!(
+                text_of(&refused).contains("NOT_FOUND"),
+                "{tool}: {refused:?}"
+            );
+        }
+        let runs = s.data().join("drawers/quiet/pressed");
+        assert!(
+            !runs.exists() || runs.read_dir().unwrap().next().is_none(),
+            "a disabled drawer ran"
+        );
+        client.cancel().await.unwrap();
+    });
+}

@@ -554,6 +554,68 @@ fn progress_lines_become_progress_notifications() {
 }
 
 #[test]
+fn log_lines_become_logging_notifications_at_the_level_asked_for() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "create",
+        "chatty",
+        "--mcp",
+        "--code",
+        r#"for l in debug:d info:i warning:w; do printf '{"log": "%s", "level": "%s"}\n' "${l#*:}" "${l%%:*}" >> "$BUTTONS_PROGRESS_PATH"; done; echo done"#,
+    ]);
+    let (mut child, mut stdin, mut lines) = raw_lines(&sb);
+    let init = response_with_id(&mut lines, &json!(1)).unwrap();
+    assert_eq!(
+        init["result"]["capabilities"]["logging"],
+        json!({}),
+        "{init}"
+    );
+    // Presses `chatty` (no progressToken) and returns the log messages sent.
+    let press =
+        |stdin: &mut std::process::ChildStdin, lines: &mut dyn Iterator<Item = String>, id: u64| {
+            let request = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": "chatty", "arguments": {}}});
+            writeln!(stdin, "{request}").unwrap();
+            let mut logged = Vec::new();
+            loop {
+                let line = lines.next().expect("the server answers");
+                let message: Value = serde_json::from_str(&line).unwrap();
+                if message["method"] == "notifications/message" {
+                    let p = &message["params"];
+                    assert_eq!(p["logger"], "chatty", "{p}");
+                    logged.push(format!(
+                        "{}:{}",
+                        p["level"].as_str().unwrap(),
+                        p["data"].as_str().unwrap()
+                    ));
+                } else if message["id"] == id {
+                    assert_eq!(message["result"]["isError"], false, "{message}");
+                    return logged;
+                }
+            }
+        };
+    // Until the client sets a level: info and above.
+    assert_eq!(press(&mut stdin, &mut lines, 2), ["info:i", "warning:w"]);
+    for (id, level, expected) in [
+        (3, "debug", &["debug:d", "info:i", "warning:w"][..]),
+        (5, "error", &[][..]),
+    ] {
+        let set = json!({"jsonrpc": "2.0", "id": id, "method": "logging/setLevel",
+            "params": {"level": level}});
+        writeln!(stdin, "{set}").unwrap();
+        let answer = response_with_id(&mut lines, &json!(id)).unwrap();
+        assert!(answer.get("error").is_none(), "{answer}");
+        assert_eq!(
+            press(&mut stdin, &mut lines, id + 1),
+            expected,
+            "after setLevel {level}"
+        );
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
 fn argument_descriptions_in_the_spec_reach_the_schema() {
     let sb = Sandbox::new();
     sb.ok(&[

@@ -1,19 +1,36 @@
-//! Progress notifications: the JSON lines a script appends to
+//! Progress and log notifications: the JSON lines a script appends to
 //! `BUTTONS_PROGRESS_PATH` become `notifications/progress` for a call that
-//! carried a `progressToken`.
+//! carried a `progressToken`, and `notifications/message` (MCP logging) for
+//! every call.
 //!
 //! A line `{"pct": 0.4, "msg": "copying"}` is progress 0.4 of total 1 with
 //! that message; a line with only `msg` repeats the last progress with the new
-//! message; other lines are ignored. The file is read every
-//! [`POLL_INTERVAL`], and once more when the press ends.
+//! message. A line `{"log": "disk almost full", "level": "warning"}` is a log
+//! message from the button (`level` one of MCP's eight, `info` when absent or
+//! unknown), sent when it is at least as severe as the level the client set
+//! with `logging/setLevel` (`info` until it sets one). Other lines are
+//! ignored. The file is read every [`POLL_INTERVAL`], and once more when the
+//! press ends.
+
+// MCP logging is deprecated by SEP-2577 but is still what hosts display, and
+// the only standard way to forward a button's log lines; this module is the
+// one place that uses it.
+#![expect(
+    deprecated,
+    reason = "MCP logging (SEP-2577) is still what clients show"
+)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use buttons_store::ProgressTail;
 use camino::Utf8PathBuf;
 use rmcp::RoleServer;
-use rmcp::model::{ProgressNotificationParam, ProgressToken};
+use rmcp::model::{
+    LoggingLevel, LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken,
+};
 use rmcp::service::Peer;
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -21,11 +38,61 @@ use tokio::sync::oneshot;
 /// How often the progress file is read (well within the 250 ms promised).
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
+/// MCP's log levels, least severe first.
+const LEVELS: [(&str, LoggingLevel); 8] = [
+    ("debug", LoggingLevel::Debug),
+    ("info", LoggingLevel::Info),
+    ("notice", LoggingLevel::Notice),
+    ("warning", LoggingLevel::Warning),
+    ("error", LoggingLevel::Error),
+    ("critical", LoggingLevel::Critical),
+    ("alert", LoggingLevel::Alert),
+    ("emergency", LoggingLevel::Emergency),
+];
+
+/// The rank of `info`, the level in force until the client sets one.
+const INFO: u8 = 1;
+
+/// The least severe level the client wants, shared by a session's calls.
+#[derive(Clone, Debug)]
+pub(super) struct LogLevel(Arc<AtomicU8>);
+
+impl Default for LogLevel {
+    fn default() -> Self {
+        Self(Arc::new(AtomicU8::new(INFO)))
+    }
+}
+
+impl LogLevel {
+    /// Sets the level from a `logging/setLevel` request.
+    pub(super) fn set(&self, level: LoggingLevel) {
+        self.0.store(rank(level), Ordering::Relaxed);
+    }
+
+    fn admits(&self, level: LoggingLevel) -> bool {
+        rank(level) >= self.0.load(Ordering::Relaxed)
+    }
+}
+
+fn rank(level: LoggingLevel) -> u8 {
+    let index = LEVELS.iter().position(|(_, l)| *l == level).unwrap_or(1);
+    u8::try_from(index).unwrap_or(INFO)
+}
+
+/// What one press's follower sends, and to whom.
+pub(super) struct Follow {
+    pub(super) peer: Peer<RoleServer>,
+    /// The call's `progressToken`: without one, no progress is sent.
+    pub(super) token: Option<ProgressToken>,
+    /// The `logger` of log messages: the button's name.
+    pub(super) logger: String,
+    pub(super) level: LogLevel,
+}
+
 /// Follows the progress file named by `path` until `stop`, sending each
-/// progress line to `peer`.
+/// progress and log line to the peer.
 pub(super) async fn follow(
-    peer: Peer<RoleServer>,
-    token: ProgressToken,
+    to: Follow,
     path: oneshot::Receiver<PathBuf>,
     mut stop: oneshot::Receiver<()>,
 ) {
@@ -52,10 +119,19 @@ pub(super) async fn follow(
             lines.extend(tail.finish());
         }
         for line in lines {
-            let Some(param) = notification(&token, &line, &mut last) else {
+            let Ok(value) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
-            if peer.notify_progress(param).await.is_err() {
+            if let Some(log) = log_message(&value, &to.logger)
+                && to.level.admits(log.level)
+                && to.peer.notify_logging_message(log).await.is_err()
+            {
+                return;
+            }
+            if let Some(token) = &to.token
+                && let Some(param) = notification(token, &value, &mut last)
+                && to.peer.notify_progress(param).await.is_err()
+            {
                 return;
             }
         }
@@ -65,13 +141,12 @@ pub(super) async fn follow(
     }
 }
 
-/// The notification for one progress line, if it is one.
+/// The progress notification for one line, if it is a progress line.
 fn notification(
     token: &ProgressToken,
-    line: &str,
+    value: &Value,
     last: &mut f64,
 ) -> Option<ProgressNotificationParam> {
-    let value: Value = serde_json::from_str(line).ok()?;
     let pct = value.get("pct").and_then(Value::as_f64);
     let msg = value.get("msg").and_then(Value::as_str);
     if pct.is_none() && msg.is_none() {
@@ -87,22 +162,65 @@ fn notification(
     Some(param)
 }
 
+/// The log message for one line, if it is a log line.
+fn log_message(value: &Value, logger: &str) -> Option<LoggingMessageNotificationParam> {
+    let text = value.get("log").filter(|v| !v.is_null())?.clone();
+    let level = value
+        .get("level")
+        .and_then(Value::as_str)
+        .and_then(|name| {
+            LEVELS
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, l)| *l)
+        })
+        .unwrap_or(LoggingLevel::Info);
+    Some(LoggingMessageNotificationParam::new(level, text).with_logger(logger))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rmcp::model::NumberOrString;
+    use serde_json::json;
+
+    fn parse(line: &str) -> Value {
+        serde_json::from_str(line).unwrap()
+    }
 
     #[test]
     fn lines_become_progress() {
         let token = ProgressToken(NumberOrString::Number(1));
         let mut last = 0.0;
-        let p = notification(&token, r#"{"pct": 0.5, "msg": "half"}"#, &mut last).unwrap();
+        let p = notification(&token, &parse(r#"{"pct": 0.5, "msg": "half"}"#), &mut last).unwrap();
         assert_eq!((p.progress, p.message.as_deref()), (0.5, Some("half")));
-        let p = notification(&token, r#"{"msg": "still"}"#, &mut last).unwrap();
+        let p = notification(&token, &parse(r#"{"msg": "still"}"#), &mut last).unwrap();
         assert_eq!((p.progress, p.message.as_deref()), (0.5, Some("still")));
-        let p = notification(&token, r#"{"pct": 7}"#, &mut last).unwrap();
+        let p = notification(&token, &parse(r#"{"pct": 7}"#), &mut last).unwrap();
         assert_eq!(p.progress, 1.0);
-        assert!(notification(&token, r#"{"other": 1}"#, &mut last).is_none());
-        assert!(notification(&token, "not json", &mut last).is_none());
+        assert!(notification(&token, &parse(r#"{"other": 1}"#), &mut last).is_none());
+        assert!(notification(&token, &parse(r#"{"log": "x"}"#), &mut last).is_none());
+    }
+
+    #[test]
+    fn lines_become_log_messages() {
+        let m = log_message(&parse(r#"{"log": "hi", "level": "Warning"}"#), "b").unwrap();
+        assert_eq!(m.level, LoggingLevel::Warning);
+        assert_eq!((m.data, m.logger.as_deref()), (json!("hi"), Some("b")));
+        let m = log_message(&parse(r#"{"log": "hi", "level": "loud"}"#), "b").unwrap();
+        assert_eq!(m.level, LoggingLevel::Info);
+        assert!(log_message(&parse(r#"{"msg": "progress only"}"#), "b").is_none());
+    }
+
+    #[test]
+    fn the_level_filters() {
+        let level = LogLevel::default();
+        assert!(level.admits(LoggingLevel::Info));
+        assert!(!level.admits(LoggingLevel::Debug));
+        level.set(LoggingLevel::Error);
+        assert!(!level.admits(LoggingLevel::Warning));
+        assert!(level.admits(LoggingLevel::Critical));
+        level.set(LoggingLevel::Debug);
+        assert!(level.admits(LoggingLevel::Debug));
     }
 }
