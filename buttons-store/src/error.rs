@@ -118,6 +118,23 @@ pub enum Error {
         /// The name.
         name: String,
     },
+    /// A file the store reads (a spec, a record, batteries, a `--file`) is
+    /// not a regular file: a link, FIFO, device or folder is never read.
+    #[error("{path} is not a regular file (it is a {kind})")]
+    NotRegularFile {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead, e.g. `FIFO`.
+        kind: &'static str,
+    },
+    /// A file the store reads is larger than its cap.
+    #[error("{path} is larger than the {limit} bytes allowed")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The cap in bytes.
+        limit: u64,
+    },
     /// A filesystem operation failed.
     #[error("{action} {path}")]
     Io {
@@ -193,6 +210,10 @@ impl Error {
                 "use 1 to 128 ASCII letters, digits, '-', '_' or '.', not starting with '.'"
                     .to_owned(),
             ),
+            Self::NotRegularFile { path, .. } => {
+                Some(format!("replace {} with a regular file", path.display()))
+            }
+            Self::TooLarge { path, .. } => Some(format!("shorten or remove {}", path.display())),
             Self::Io { .. } => None,
         }
     }

@@ -5,17 +5,19 @@
 //! (a crashed press) is never listed, and pruning removes it.
 
 use std::fs;
-use std::io;
 use std::path::Path;
 
 use buttons_spec::{ButtonName, Timestamp};
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::private_fs::{self, FILE_MODE};
-use crate::records::{RunId, remove_if_present, utf8};
-use crate::store::Store;
+use crate::error::Result;
+use crate::private_fs::{self, FILE_MODE, Kind};
+use crate::records::{RunId, utf8};
+use crate::store::{BUTTONS_DIR, Store};
+
+/// The largest marker read (they hold a few dozen bytes).
+const MAX_MARKER_BYTES: u64 = 64 * 1024;
 
 /// The extension of active-run markers: `pressed/<id>.running`.
 pub const MARKER_EXT: &str = ".running";
@@ -52,7 +54,7 @@ pub fn pid_alive(pid: u32) -> bool {
 }
 
 fn read_marker(path: &Path) -> Option<ActiveRun> {
-    let bytes = private_fs::read_optional(path).ok()??;
+    let bytes = private_fs::read_path(path, MAX_MARKER_BYTES, false).ok()??;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -92,18 +94,16 @@ impl Store {
             id: id.clone(),
         };
         let json = serde_json::to_vec(&run).expect("an ActiveRun always serializes");
-        let path = private_fs::write_atomic(&dir, &id.marker_file(), &json, FILE_MODE, false)?;
+        let path = dir.write_atomic(&id.marker_file(), &json, FILE_MODE, false)?;
         Ok(utf8(path))
     }
 
     /// Removes the marker of run `id`, if there is one.
     pub fn clear_running(&self, name: &ButtonName, id: &RunId) -> Result<()> {
-        remove_if_present(
-            &self
-                .pressed_dir(name)
-                .join(id.marker_file())
-                .into_std_path_buf(),
-        )
+        match self.pressed_handle(name)? {
+            Some(dir) => dir.remove_file(id.marker_file()).map(drop),
+            None => Ok(()),
+        }
     }
 
     /// Whether run `id` of `name` is still under way: its marker is there,
@@ -134,24 +134,20 @@ impl Store {
         Ok(out)
     }
 
-    /// The names of the button folders (without reading their specs).
+    /// The names of the button folders (without reading their specs);
+    /// links are not button folders.
     pub(crate) fn button_names(&self) -> Result<Vec<ButtonName>> {
-        let dir = self.buttons_dir();
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("read", &dir)(e)),
+        let Some(dir) = self.handle(&[BUTTONS_DIR])? else {
+            return Ok(Vec::new());
         };
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(Error::io("read", &dir))?;
-            if let Ok(file) = entry.file_name().into_string()
-                && !file.starts_with('.')
-                && let Ok(name) = ButtonName::new(&file)
-            {
-                names.push(name);
-            }
-        }
+        let mut names: Vec<ButtonName> = dir
+            .entries()?
+            .into_iter()
+            .filter(|e| e.kind == Kind::Dir)
+            .filter_map(|e| e.name.into_string().ok())
+            .filter(|n| !n.starts_with('.'))
+            .filter_map(|n| ButtonName::new(&n).ok())
+            .collect();
         names.sort();
         Ok(names)
     }

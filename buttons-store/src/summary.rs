@@ -7,8 +7,7 @@
 //! fields, so summarizing hundreds of large records stays cheap. A record
 //! written in another field order is parsed in full instead.
 
-use std::fs::File;
-use std::io::{self, Read};
+use std::io::Read;
 use std::os::unix::fs::FileExt;
 
 use buttons_spec::{ButtonName, ErrorCode, RunRecord, Status, Timestamp};
@@ -164,10 +163,8 @@ fn parse_duration(suffix: &[u8]) -> Option<u64> {
 
 fn read_summary(file: &RecordFile) -> Result<Option<RecordSummary>> {
     let path = file.path.as_std_path();
-    let mut f = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("open", path)(e)),
+    let Some(mut f) = crate::private_fs::open_regular(path)? else {
+        return Ok(None);
     };
     let mut prefix = Vec::with_capacity(HEAD_BYTES);
     (&mut f)
@@ -227,7 +224,8 @@ impl Store {
             if out.len() >= last {
                 break;
             }
-            if let Some(summary) = read_summary(&file)?
+            // An unreadable record (a folder, a FIFO) is skipped, as by `records`.
+            if let Ok(Some(summary)) = read_summary(&file)
                 && keep(&summary)
             {
                 out.push(summary);
@@ -249,7 +247,9 @@ impl Store {
     /// boundary), or `None` if the record was pruned since.
     pub fn stderr_head(&self, summary: &RecordSummary, max_bytes: usize) -> Result<Option<String>> {
         let path = summary.path.as_std_path();
-        let Some(bytes) = crate::private_fs::read_optional(path)? else {
+        let Ok(Some(bytes)) =
+            crate::private_fs::read_path(path, crate::records::MAX_RECORD_BYTES, false)
+        else {
             return Ok(None);
         };
         let Ok(StderrOnly { mut stderr }) = serde_json::from_slice(&bytes) else {
