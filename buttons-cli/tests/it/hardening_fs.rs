@@ -403,7 +403,12 @@ fn flipper(
                 let _ = symlink(&outside, &target);
                 std::thread::sleep(Duration::from_micros(300));
                 let _ = std::fs::remove_file(&target);
-                let _ = std::fs::rename(&aside, &target);
+                // A press may have made a fresh folder meanwhile (inside the
+                // data directory: allowed); the real one goes back.
+                if std::fs::rename(&aside, &target).is_err() {
+                    std::fs::remove_dir_all(&target).unwrap();
+                    std::fs::rename(&aside, &target).unwrap();
+                }
             }
             std::thread::sleep(Duration::from_micros(300));
         }
