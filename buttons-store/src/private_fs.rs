@@ -366,6 +366,16 @@ impl Dir {
     /// FIFO, device or folder is [`Error::NotRegularFile`], a larger file
     /// [`Error::TooLarge`].
     pub(crate) fn read(&self, name: &str, cap: u64) -> Result<Option<Vec<u8>>> {
+        match self.open_regular(name)? {
+            Some(file) => read_capped(file, &self.join(name), cap).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Opens the regular file `name` for reading (never through a link,
+    /// never blocking on a FIFO); `None` when it does not exist. A link,
+    /// FIFO, device or folder is [`Error::NotRegularFile`].
+    pub(crate) fn open_regular(&self, name: &str) -> Result<Option<File>> {
         let path = self.join(name);
         let flags =
             OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
@@ -380,7 +390,9 @@ impl Dir {
             }
             Err(e) => return Err(Error::io("read", path)(e.into())),
         };
-        read_regular(File::from(fd), &path, cap).map(Some)
+        let file = File::from(fd);
+        check_regular(&file, &path)?;
+        Ok(Some(file))
     }
 
     /// Removes the file (or link, never what it points to) `name`; false
@@ -589,8 +601,8 @@ fn describe(t: fs::FileType) -> &'static str {
     }
 }
 
-/// Reads an open file that must be regular, at most `cap` bytes.
-fn read_regular(file: File, path: &Path, cap: u64) -> Result<Vec<u8>> {
+/// Refuses an open file that is not a regular file.
+fn check_regular(file: &File, path: &Path) -> Result<u64> {
     let meta = file.metadata().map_err(Error::io("read", path))?;
     if !meta.is_file() {
         return Err(Error::NotRegularFile {
@@ -598,13 +610,26 @@ fn read_regular(file: File, path: &Path, cap: u64) -> Result<Vec<u8>> {
             kind: describe(meta.file_type()),
         });
     }
-    if meta.size() > cap {
+    Ok(meta.size())
+}
+
+/// Reads an open file that must be regular, at most `cap` bytes.
+fn read_regular(file: File, path: &Path, cap: u64) -> Result<Vec<u8>> {
+    check_regular(&file, path)?;
+    read_capped(file, path, cap)
+}
+
+/// Reads an open regular file, at most `cap` bytes ([`Error::TooLarge`]
+/// beyond).
+pub(crate) fn read_capped(file: File, path: &Path, cap: u64) -> Result<Vec<u8>> {
+    let size = file.metadata().map_err(Error::io("read", path))?.size();
+    if size > cap {
         return Err(Error::TooLarge {
             path: path.to_owned(),
             limit: cap,
         });
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.size()).unwrap_or(0));
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     // One byte more than the cap tells a file that grew past it meanwhile.
     file.take(cap + 1)
         .read_to_end(&mut bytes)
@@ -645,7 +670,7 @@ pub(crate) fn read_path(path: &Path, cap: u64, follow: bool) -> Result<Option<Ve
 /// Opens the regular file at `path` for reading without following a link at
 /// its last component and without blocking (a FIFO, device or folder is
 /// [`Error::NotRegularFile`]); `None` when it does not exist.
-pub(crate) fn open_regular(path: &Path) -> Result<Option<File>> {
+pub(crate) fn open_regular_path(path: &Path) -> Result<Option<File>> {
     let flags =
         OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
     let file = match rustix::fs::open(path, flags, Mode::empty()) {
@@ -659,13 +684,7 @@ pub(crate) fn open_regular(path: &Path) -> Result<Option<File>> {
         }
         Err(e) => return Err(Error::io("open", path)(e.into())),
     };
-    let meta = file.metadata().map_err(Error::io("read", path))?;
-    if !meta.is_file() {
-        return Err(Error::NotRegularFile {
-            path: path.to_owned(),
-            kind: describe(meta.file_type()),
-        });
-    }
+    check_regular(&file, path)?;
     Ok(Some(file))
 }
 

@@ -215,7 +215,7 @@ impl Store {
             if out.len() >= last {
                 break;
             }
-            match read_record(&file) {
+            match self.read_record(&file) {
                 Ok(Some(record)) => out.push(StoredRecord {
                     button: file.button,
                     id: file.id,
@@ -266,33 +266,50 @@ pub(crate) struct RecordFile {
     pub(crate) path: Utf8PathBuf,
 }
 
-/// Reads and parses a whole record file; `None` when it was pruned
-/// meanwhile or cannot be read or parsed.
-pub(crate) fn read_stored(file: RecordFile) -> Result<Option<StoredRecord>> {
-    Ok(read_record(&file)
-        .ok()
-        .flatten()
-        .map(|record| StoredRecord {
-            button: file.button,
-            id: file.id,
-            path: file.path,
-            record,
-        }))
-}
+impl Store {
+    /// Opens a record file through the handles of `buttons/`, the button's
+    /// folder and `pressed/` (never through a link, never blocking, a
+    /// regular file only); `None` when it is gone.
+    pub(crate) fn open_record(&self, file: &RecordFile) -> Result<Option<File>> {
+        let Ok(button) = ButtonName::new(&file.button) else {
+            return Ok(None);
+        };
+        match self.pressed_handle(&button)? {
+            Some(dir) => dir.open_regular(&file.id.record_file()),
+            None => Ok(None),
+        }
+    }
 
-/// Reads and parses a record file (non-blocking, never through a link, a
-/// regular file of at most [`MAX_RECORD_BYTES`]); `None` when it is gone.
-fn read_record(file: &RecordFile) -> Result<Option<RunRecord>> {
-    let path = file.path.as_std_path();
-    let Some(bytes) = private_fs::read_path(path, MAX_RECORD_BYTES, false)? else {
-        return Ok(None);
-    };
-    serde_json::from_slice::<RunRecord>(&bytes)
-        .map(Some)
-        .map_err(|e| Error::Corrupt {
-            path: path.to_owned(),
-            source: Box::new(e),
-        })
+    /// Reads and parses a whole record file; `None` when it was pruned
+    /// meanwhile or cannot be read or parsed.
+    pub(crate) fn read_stored(&self, file: RecordFile) -> Result<Option<StoredRecord>> {
+        Ok(self
+            .read_record(&file)
+            .ok()
+            .flatten()
+            .map(|record| StoredRecord {
+                button: file.button,
+                id: file.id,
+                path: file.path,
+                record,
+            }))
+    }
+
+    /// Reads and parses a record file (see [`Store::open_record`]), at most
+    /// [`MAX_RECORD_BYTES`]; `None` when it is gone.
+    fn read_record(&self, file: &RecordFile) -> Result<Option<RunRecord>> {
+        let path = file.path.as_std_path();
+        let Some(opened) = self.open_record(file)? else {
+            return Ok(None);
+        };
+        let bytes = private_fs::read_capped(opened, path, MAX_RECORD_BYTES)?;
+        serde_json::from_slice::<RunRecord>(&bytes)
+            .map(Some)
+            .map_err(|e| Error::Corrupt {
+                path: path.to_owned(),
+                source: Box::new(e),
+            })
+    }
 }
 
 /// Opens `pressed/.lock` (never through a link) and holds it exclusively
@@ -335,9 +352,7 @@ fn prune_locked(lock: &File, dir: &Dir, keep: usize) -> Result<()> {
             records.push(name);
         } else if !name.starts_with('.') && name.ends_with(PROGRESS_EXT) {
             progress.push(name);
-        } else if crate::runs::is_marker_name(&name)
-            && !crate::runs::marker_is_live(&dir.join(&name))
-        {
+        } else if crate::runs::is_marker_name(&name) && !crate::runs::marker_is_live(dir, &name) {
             dir.remove_file(&name)?;
         }
     }

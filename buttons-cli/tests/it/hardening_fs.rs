@@ -405,9 +405,8 @@ fn flipper(
                 let _ = std::fs::remove_file(&target);
                 // A press may have made a fresh folder meanwhile (inside the
                 // data directory: allowed); the real one goes back.
-                if std::fs::rename(&aside, &target).is_err() {
-                    std::fs::remove_dir_all(&target).unwrap();
-                    std::fs::rename(&aside, &target).unwrap();
+                while std::fs::rename(&aside, &target).is_err() {
+                    let _ = std::fs::remove_dir_all(&target);
                 }
             }
             std::thread::sleep(Duration::from_micros(300));
