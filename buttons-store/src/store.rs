@@ -124,11 +124,16 @@ impl Store {
         let resolved = fs::canonicalize(&location.root).unwrap_or_else(|_| location.root.clone());
         let root =
             Utf8PathBuf::from_path_buf(resolved).map_err(|path| Error::NonUtf8Path { path })?;
+        // The global directory may be a link too (a dotfiles checkout): it is
+        // resolved once here, as the data directory is, so that the handles
+        // opened on it later (which never follow a link) accept it.
+        let global = location
+            .global
+            .clone()
+            .filter(|g| *g != location.root)
+            .map(|g| fs::canonicalize(&g).unwrap_or(g));
         Ok(Self {
-            global: location
-                .global
-                .clone()
-                .filter(|g| *g != location.root && g.as_path() != root.as_std_path()),
+            global: global.filter(|g| g.as_path() != root.as_std_path()),
             root,
             notice,
         })

@@ -259,3 +259,26 @@ fn init_git_ignores_temp_files_and_the_next_write_removes_stale_ones() {
         "a fresh temp file may belong to a writer at work"
     );
 }
+
+#[test]
+fn a_global_directory_that_is_a_link_is_resolved_once_and_used() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dotfiles = tmp.path().join("dotfiles/buttons");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    std::fs::set_permissions(
+        &dotfiles,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let global = tmp.path().join("home-buttons");
+    symlink(&dotfiles, &global).unwrap();
+    let location = buttons_store::Location {
+        root: tmp.path().join("project/.buttons"),
+        source: buttons_store::Source::Project,
+        global: Some(global),
+    };
+    let store = buttons_store::Store::open(&location).unwrap();
+    store.set_battery(Scope::Global, "G", "g").unwrap();
+    assert_eq!(store.battery("G").unwrap(), ("g".to_owned(), Scope::Global));
+    assert!(dotfiles.join("batteries.json").is_file());
+}
