@@ -83,8 +83,9 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// A symbolic link stands where the store creates or writes.
-    #[error("refuse to write through the symbolic link {path}")]
+    /// A symbolic link stands where the store creates, writes or opens a
+    /// folder inside the data directory.
+    #[error("refuse to follow the symbolic link {path}")]
     Symlink {
         /// The link.
         path: PathBuf,
