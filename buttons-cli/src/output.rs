@@ -22,6 +22,9 @@ pub(crate) struct Reply {
     pub(crate) streamed: bool,
     /// Exit 1 after a success envelope (a smash with failures).
     pub(crate) exit_failure: bool,
+    /// `history`: how many unreadable records were skipped (the envelope's
+    /// `skipped`, present only when some were).
+    pub(crate) skipped: Option<usize>,
 }
 
 impl Reply {
@@ -33,6 +36,7 @@ impl Reply {
             failure: None,
             streamed: false,
             exit_failure: false,
+            skipped: None,
         }
     }
 
@@ -66,6 +70,8 @@ pub(crate) struct Output {
 struct Success<'a> {
     ok: bool,
     data: &'a serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -151,6 +157,7 @@ impl Output {
                 &Success {
                     ok: true,
                     data: &reply.data,
+                    skipped: reply.skipped,
                 },
             )?;
             out.write_all(b"\n")?;

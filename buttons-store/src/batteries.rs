@@ -10,11 +10,14 @@ use std::path::PathBuf;
 use buttons_spec::{Batteries, BatteriesFile};
 
 use crate::error::{Error, Result};
-use crate::private_fs::{self, FILE_MODE};
-use crate::store::Store;
+use crate::private_fs::{Dir, FILE_MODE};
+use crate::store::{Store, ensure_gitignore_tmp};
 
 /// The batteries file name.
 pub const BATTERIES_FILE: &str = "batteries.json";
+
+/// The largest `batteries.json` read: 1 MiB.
+pub const MAX_BATTERIES_BYTES: u64 = 1024 * 1024;
 
 /// Which `batteries.json` a battery lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -96,17 +99,10 @@ impl Store {
     }
 
     fn batteries_file(&self, scope: Scope) -> Result<BatteriesFile> {
-        let path = self.batteries_path(scope);
-        let Some(bytes) = private_fs::read_optional(&path)? else {
-            return Ok(BatteriesFile::default());
-        };
-        BatteriesFile::from_json(&bytes).map_err(|e| match e {
-            buttons_spec::Error::UnsupportedBatteriesSchema { .. } => Error::Spec(e),
-            other => Error::Corrupt {
-                path,
-                source: Box::new(other),
-            },
-        })
+        match Dir::open_root(&self.scope_dir(scope))? {
+            Some(dir) => read_batteries(&dir),
+            None => Ok(BatteriesFile::default()),
+        }
     }
 
     /// Global batteries with local ones layered on top: what a press gets.
@@ -159,34 +155,63 @@ impl Store {
     }
 
     /// Sets a battery in one scope (file written atomically, mode 0600, as
-    /// the envelope whatever shape it was read in).
+    /// the envelope whatever shape it was read in). The read-modify-write
+    /// holds the folder's exclusive lock: concurrent `set`s and `rm`s (in any
+    /// process) never lose one another's change.
     pub fn set_battery(&self, scope: Scope, key: &str, value: &str) -> Result<()> {
-        let mut file = self.batteries_file(scope)?;
-        file.batteries.insert(key, value)?;
-        self.write_batteries(scope, &file)
+        buttons_spec::validate_battery_key(key)?;
+        self.update_batteries(scope, |file| {
+            file.batteries.insert(key, value)?;
+            Ok(())
+        })
     }
 
-    /// Removes a battery from one scope (`NOT_FOUND` if it is not there).
+    /// Removes a battery from one scope (`NOT_FOUND` if it is not there),
+    /// under the same lock as [`Store::set_battery`].
     pub fn remove_battery(&self, scope: Scope, key: &str) -> Result<()> {
         buttons_spec::validate_battery_key(key)?;
-        let mut file = self.batteries_file(scope)?;
-        if file.batteries.remove(key).is_none() {
-            return Err(Error::BatteryNotFound {
+        self.update_batteries(scope, |file| match file.batteries.remove(key) {
+            Some(_) => Ok(()),
+            None => Err(Error::BatteryNotFound {
                 key: key.to_owned(),
-            });
-        }
-        self.write_batteries(scope, &file)
+            }),
+        })
     }
 
-    fn write_batteries(&self, scope: Scope, file: &BatteriesFile) -> Result<()> {
+    /// Read-modify-write of one scope's `batteries.json` under an exclusive
+    /// lock of its folder; nothing is written when `change` fails.
+    fn update_batteries(
+        &self,
+        scope: Scope,
+        change: impl FnOnce(&mut BatteriesFile) -> Result<()>,
+    ) -> Result<()> {
         let dir = self.scope_dir(scope);
         if dir != self.root {
             // The global directory gets the same ownership check as the data directory.
             Store::at(&dir)?;
         }
-        private_fs::ensure_root_dir(&dir)?;
+        let handle = Dir::ensure_root(&dir)?;
+        ensure_gitignore_tmp(&handle);
+        handle.lock()?;
+        let mut file = read_batteries(&handle)?;
+        change(&mut file)?;
         let json = file.to_json();
-        private_fs::write_atomic(&dir, BATTERIES_FILE, json.as_bytes(), FILE_MODE, true)?;
+        handle.write_atomic(BATTERIES_FILE, json.as_bytes(), FILE_MODE, true)?;
         Ok(())
     }
+}
+
+/// Reads `batteries.json` in `dir` (non-blocking, never through a link, a
+/// regular file of at most [`MAX_BATTERIES_BYTES`]); empty when missing.
+fn read_batteries(dir: &Dir) -> Result<BatteriesFile> {
+    let Some(bytes) = dir.read(BATTERIES_FILE, MAX_BATTERIES_BYTES)? else {
+        return Ok(BatteriesFile::default());
+    };
+    BatteriesFile::from_json(&bytes).map_err(|e| match e {
+        buttons_spec::Error::UnsupportedBatteriesSchema { .. } => Error::Spec(e),
+        other => Error::Corrupt {
+            path: dir.join(BATTERIES_FILE),
+            source: Box::new(other),
+        },
+    })
 }

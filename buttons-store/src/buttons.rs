@@ -1,7 +1,6 @@
 //! Button CRUD: `buttons/<name>/` with `button.json`, code and `AGENTS.md`.
 
 use std::fmt::Write as _;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use buttons_spec::{
@@ -10,11 +9,17 @@ use buttons_spec::{
 use camino::Utf8PathBuf;
 
 use crate::error::{Error, Result};
-use crate::private_fs::{self, CODE_MODE, FILE_MODE, TMP_PREFIX};
-use crate::store::Store;
+use crate::private_fs::{self, CODE_MODE, Dir, FILE_MODE, Kind, TMP_PREFIX, TempDir};
+use crate::store::{BUTTONS_DIR, Store};
 
 /// The largest `--code` accepted: 64 KiB (65,536 bytes).
 pub const MAX_CODE_BYTES: usize = 64 * 1024;
+
+/// The largest `button.json` (or `drawer.json`) read: 1 MiB.
+pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
+
+/// The largest `--file` copied as a button's code: 1 MiB.
+pub const MAX_SOURCE_BYTES: u64 = 1024 * 1024;
 
 /// The spec file in a button folder.
 pub const SPEC_FILE: &str = "button.json";
@@ -192,38 +197,24 @@ impl Store {
                 by: "drawer",
             });
         }
-        let buttons_dir = self.ensure_root()?;
-        let target = buttons_dir.join(name.as_str());
-        if fs::symlink_metadata(&target).is_ok() {
+        let buttons_dir = self.ensure_buttons()?;
+        if buttons_dir.kind(name.as_str())?.is_some() {
             return Err(Error::AlreadyExists {
                 name: name.to_string(),
             });
         }
-        let tmp = TempDir::create(&buttons_dir, &name)?;
+        let (tmp, tmp_dir) = TempDir::create(&buttons_dir, &format!("create-{name}"))?;
         for (file, bytes, mode) in &files {
-            private_fs::create_file(&tmp.0.join(file), bytes, *mode)?;
+            tmp_dir.create_file(file, bytes, *mode)?;
         }
-        private_fs::ensure_dir(&tmp.0.join(PRESSED_DIR))?;
-        let dir = private_fs::open_dir(&buttons_dir)?;
-        let from = tmp
-            .0
-            .strip_prefix(&buttons_dir)
-            .expect("the temp dir is in buttons/");
-        match nix::fcntl::renameat2(
-            &dir,
-            from,
-            &dir,
-            name.as_str(),
-            nix::fcntl::RenameFlags::RENAME_NOREPLACE,
-        ) {
-            Ok(()) => tmp.disarm(),
-            Err(nix::errno::Errno::EEXIST | nix::errno::Errno::ENOTEMPTY) => {
-                return Err(Error::AlreadyExists {
-                    name: name.to_string(),
-                });
-            }
-            Err(e) => return Err(Error::io("rename into place", &target)(e.into())),
+        tmp_dir.ensure_sub(PRESSED_DIR)?;
+        drop(tmp_dir);
+        if !buttons_dir.rename_noreplace(tmp.name(), name.as_str())? {
+            return Err(Error::AlreadyExists {
+                name: name.to_string(),
+            });
         }
+        tmp.disarm();
         Ok(button)
     }
 
@@ -231,11 +222,19 @@ impl Store {
     /// `button.json` is missing or broken is listed with its error.
     pub fn list(&self) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
-        for name in private_fs::visible_subdirs(self.buttons_dir().as_std_path())? {
+        let Some(buttons_dir) = self.handle(&[BUTTONS_DIR])? else {
+            return Ok(out);
+        };
+        for name in buttons_dir.visible_subdirs()? {
             let name = name.as_str();
             let button = ButtonName::new(name)
                 .map_err(Error::from)
-                .and_then(|n| self.load(&n));
+                .and_then(|n| match buttons_dir.sub(n.as_str())? {
+                    Some(dir) => load_in(&dir, &n),
+                    None => Err(Error::NotFound {
+                        name: n.to_string(),
+                    }),
+                });
             out.push(Listed {
                 name: name.to_owned(),
                 button,
@@ -245,121 +244,154 @@ impl Store {
         Ok(out)
     }
 
-    /// Reads a button's spec (`NOT_FOUND` when there is no such button).
-    pub fn load(&self, name: &ButtonName) -> Result<Button> {
-        let path = self.button_dir(name).join(SPEC_FILE);
-        let bytes =
-            private_fs::read_optional(path.as_std_path())?.ok_or_else(|| Error::NotFound {
+    /// A handle on a button's folder (never through a link); `NOT_FOUND`
+    /// when there is no such button.
+    pub(crate) fn button_handle(&self, name: &ButtonName) -> Result<Dir> {
+        self.handle(&[BUTTONS_DIR, name.as_str()])?
+            .ok_or_else(|| Error::NotFound {
                 name: name.to_string(),
-            })?;
-        let button = Button::from_json(&bytes).map_err(|e| match e {
-            buttons_spec::Error::UnsupportedSchema { .. } => Error::Spec(e),
-            other => Error::Corrupt {
-                path: path.clone().into(),
-                source: Box::new(other),
-            },
-        })?;
-        if button.name != name.as_str() {
-            return Err(Error::Corrupt {
-                path: path.into(),
-                source: format!("its name is {:?}, not {name:?}", button.name).into(),
-            });
-        }
-        Ok(button)
+            })
+    }
+
+    /// Reads a button's spec (`NOT_FOUND` when there is no such button).
+    ///
+    /// # Security
+    ///
+    /// `button.json` is read through folder handles that never follow a
+    /// link, opened non-blocking, and must be a regular file of at most
+    /// [`MAX_SPEC_BYTES`] (else `VALIDATION_ERROR` naming it).
+    pub fn load(&self, name: &ButtonName) -> Result<Button> {
+        load_in(&self.button_handle(name)?, name)
     }
 
     /// Writes `button` back (atomically), with `updated_at` set to `now`.
     /// Fields this build does not know, kept in [`Button::extra`], are written
-    /// back unchanged.
+    /// back unchanged. It takes the button's lock; for a read-modify-write
+    /// use [`Store::update`], which holds it across both.
     pub fn save(&self, button: &Button, now: Timestamp) -> Result<Button> {
         let name = ButtonName::new(&button.name)?;
-        let dir = self.button_dir(&name);
-        private_fs::open_dir(self.buttons_dir().as_std_path())?;
-        if fs::symlink_metadata(dir.join(SPEC_FILE)).is_err() {
-            return Err(Error::NotFound {
-                name: name.to_string(),
-            });
-        }
-        let mut button = button.clone();
-        button.updated_at = now;
-        private_fs::write_atomic(
-            dir.as_std_path(),
-            SPEC_FILE,
-            button.to_json().as_bytes(),
-            FILE_MODE,
-            true,
-        )?;
-        Ok(button)
+        let dir = self.button_handle(&name)?;
+        dir.lock()?;
+        save_in(&dir, &name, button, now)
     }
 
-    /// Read-modify-write of a spec: loads it, applies `change`, and saves it
-    /// with `updated_at` bumped to `now`.
+    /// Read-modify-write of a spec under the button's exclusive lock: loads
+    /// it, applies `change`, and saves it with `updated_at` bumped to `now`.
+    /// Concurrent updates (in this or other processes) never lose one
+    /// another's change.
     pub fn update(
         &self,
         name: &ButtonName,
         now: Timestamp,
         change: impl FnOnce(&mut Button),
     ) -> Result<Button> {
-        let mut button = self.load(name)?;
-        change(&mut button);
+        self.try_update(name, now, |button| {
+            change(button);
+            Ok::<(), Error>(())
+        })
+    }
+
+    /// [`Store::update`] with a `change` that may refuse (nothing is written
+    /// then): e.g. a change that validates what it adds.
+    pub fn try_update<E: From<Error>>(
+        &self,
+        name: &ButtonName,
+        now: Timestamp,
+        change: impl FnOnce(&mut Button) -> std::result::Result<(), E>,
+    ) -> std::result::Result<Button, E> {
+        let dir = self.button_handle(name)?;
+        dir.lock()?;
+        let mut button = load_in(&dir, name)?;
+        change(&mut button)?;
         button.name = name.to_string();
-        self.save(&button, now)
+        Ok(save_in(&dir, name, &button, now)?)
     }
 
     /// Deletes a button and its records. The folder is first renamed aside,
     /// so a half-finished delete never leaves a half button.
+    ///
+    /// # Security
+    ///
+    /// Everything goes through handles: a `buttons/` folder or a button
+    /// folder that is a link is refused, and a link inside is removed
+    /// itself, never followed.
     pub fn delete(&self, name: &ButtonName) -> Result<()> {
-        let dir = self.button_dir(name);
-        match fs::symlink_metadata(&dir) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(_) => {
-                return Err(Error::NotADirectory { path: dir.into() });
-            }
-            Err(_) => {
-                return Err(Error::NotFound {
-                    name: name.to_string(),
+        let not_found = || Error::NotFound {
+            name: name.to_string(),
+        };
+        let buttons_dir = self.handle(&[BUTTONS_DIR])?.ok_or_else(not_found)?;
+        match buttons_dir.kind(name.as_str())? {
+            Some(Kind::Dir) => {}
+            Some(Kind::Symlink) => {
+                return Err(Error::Symlink {
+                    path: buttons_dir.join(name.as_str()),
                 });
             }
+            Some(_) => {
+                return Err(Error::NotADirectory {
+                    path: buttons_dir.join(name.as_str()),
+                });
+            }
+            None => return Err(not_found()),
         }
-        let aside = self.buttons_dir().join(format!(
-            "{TMP_PREFIX}delete-{name}-{}",
-            private_fs::unique_suffix()
-        ));
-        fs::rename(&dir, &aside).map_err(Error::io("move aside", &dir))?;
-        fs::remove_dir_all(&aside).map_err(Error::io("remove", &aside))
+        buttons_dir.sweep_stale_tmp();
+        let aside = format!("{TMP_PREFIX}delete-{name}-{}", private_fs::unique_suffix());
+        buttons_dir.rename(name.as_str(), &aside)?;
+        buttons_dir.remove_tree(&aside)
     }
 }
 
+/// Reads and checks the spec in a button's folder.
+fn load_in(dir: &Dir, name: &ButtonName) -> Result<Button> {
+    let path = dir.join(SPEC_FILE);
+    let bytes = dir
+        .read(SPEC_FILE, MAX_SPEC_BYTES)?
+        .ok_or_else(|| Error::NotFound {
+            name: name.to_string(),
+        })?;
+    let button = Button::from_json(&bytes).map_err(|e| match e {
+        buttons_spec::Error::UnsupportedSchema { .. } => Error::Spec(e),
+        other => Error::Corrupt {
+            path: path.clone(),
+            source: Box::new(other),
+        },
+    })?;
+    if button.name != name.as_str() {
+        return Err(Error::Corrupt {
+            path,
+            source: format!("its name is {:?}, not {:?}", button.name, name.as_str()).into(),
+        });
+    }
+    Ok(button)
+}
+
+/// Writes a spec into a button's folder (the caller holds its lock).
+fn save_in(dir: &Dir, name: &ButtonName, button: &Button, now: Timestamp) -> Result<Button> {
+    if dir.kind(SPEC_FILE)?.is_none() {
+        return Err(Error::NotFound {
+            name: name.to_string(),
+        });
+    }
+    let mut button = button.clone();
+    button.updated_at = now;
+    dir.write_atomic(SPEC_FILE, button.to_json().as_bytes(), FILE_MODE, true)?;
+    Ok(button)
+}
+
+/// Reads a `--file` to copy: opened non-blocking, a regular file (a link to
+/// one is fine: the user named it) of at most [`MAX_SOURCE_BYTES`].
 fn read_source(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).map_err(|source| Error::ReadSource {
-        path: path.to_owned(),
-        source,
-    })
-}
-
-/// A temporary folder in `buttons/`, removed on drop unless disarmed.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn create(buttons_dir: &Path, name: &ButtonName) -> Result<Self> {
-        let path = buttons_dir.join(format!(
-            "{TMP_PREFIX}create-{name}-{}",
-            private_fs::unique_suffix()
-        ));
-        private_fs::ensure_dir(&path)?;
-        Ok(Self(path))
-    }
-
-    fn disarm(mut self) {
-        self.0 = PathBuf::new();
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if !self.0.as_os_str().is_empty() {
-            let _ = fs::remove_dir_all(&self.0);
-        }
+    match private_fs::read_path(path, MAX_SOURCE_BYTES, true) {
+        Ok(Some(bytes)) => Ok(bytes),
+        Ok(None) => Err(Error::ReadSource {
+            path: path.to_owned(),
+            source: std::io::ErrorKind::NotFound.into(),
+        }),
+        Err(Error::Io { source, .. }) => Err(Error::ReadSource {
+            path: path.to_owned(),
+            source,
+        }),
+        Err(e) => Err(e),
     }
 }
 

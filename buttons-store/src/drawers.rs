@@ -2,16 +2,15 @@
 //! run records, under the same privacy rules as buttons.
 
 use std::fs;
-use std::io;
 
 use buttons_spec::{Button, ButtonName, Drawer, DrawerLookup, Timestamp};
 use camino::Utf8PathBuf;
 use serde_json::Value;
 
-use crate::buttons::{AGENTS_FILE, PRESSED_DIR, SCAFFOLD_MARKER};
+use crate::buttons::{AGENTS_FILE, MAX_SPEC_BYTES, PRESSED_DIR, SCAFFOLD_MARKER};
 use crate::error::{Error, Result};
-use crate::private_fs::{self, FILE_MODE, TMP_PREFIX};
-use crate::records::{MAX_RECORDS, RunId, utf8};
+use crate::private_fs::{self, Dir, FILE_MODE, Kind, TMP_PREFIX, TempDir};
+use crate::records::{MAX_RECORD_BYTES, MAX_RECORDS, RunId, utf8};
 use crate::store::Store;
 
 /// The folder of drawers inside the data directory.
@@ -60,7 +59,8 @@ impl Store {
     ///
     /// # Security
     ///
-    /// The name must be a valid [`ButtonName`]; no write follows a link.
+    /// The name must be a valid [`ButtonName`]; everything goes through
+    /// folder handles that never follow a link.
     pub fn create_drawer(&self, drawer: &Drawer) -> Result<Drawer> {
         let name = ButtonName::new(&drawer.name)?;
         if fs::symlink_metadata(self.button_dir(&name)).is_ok() {
@@ -69,99 +69,84 @@ impl Store {
                 by: "button",
             });
         }
-        let dir = private_fs::ensure_dirs(self.root().as_std_path(), &[DRAWERS_DIR])?;
-        let target = dir.join(name.as_str());
-        if fs::symlink_metadata(&target).is_ok() {
-            return Err(Error::NameTaken {
-                name: name.to_string(),
-                by: "drawer",
-            });
+        let dir = self.ensure_root_handle()?.ensure_sub(DRAWERS_DIR)?;
+        let taken = || Error::NameTaken {
+            name: name.to_string(),
+            by: "drawer",
+        };
+        if dir.kind(name.as_str())?.is_some() {
+            return Err(taken());
         }
-        let tmp = dir.join(format!(
-            "{TMP_PREFIX}create-{name}-{}",
-            private_fs::unique_suffix()
-        ));
-        private_fs::ensure_dir(&tmp)?;
-        let guard = RemoveOnDrop(Some(tmp.clone()));
-        private_fs::create_file(
-            &tmp.join(DRAWER_FILE),
-            drawer.to_json().as_bytes(),
-            FILE_MODE,
-        )?;
+        let (tmp, tmp_dir) = TempDir::create(&dir, &format!("create-{name}"))?;
+        tmp_dir.create_file(DRAWER_FILE, drawer.to_json().as_bytes(), FILE_MODE)?;
         let agents = format!(
             "{SCAFFOLD_MARKER}\n# {name}\n\nA drawer: a workflow of buttons. Press it with `buttons drawer {name} press`.\n"
         );
-        private_fs::create_file(&tmp.join(AGENTS_FILE), agents.as_bytes(), FILE_MODE)?;
-        private_fs::ensure_dir(&tmp.join(PRESSED_DIR))?;
-        let handle = private_fs::open_dir(&dir)?;
-        let from = tmp.strip_prefix(&dir).expect("the temp dir is in drawers/");
-        match nix::fcntl::renameat2(
-            &handle,
-            from,
-            &handle,
-            name.as_str(),
-            nix::fcntl::RenameFlags::RENAME_NOREPLACE,
-        ) {
-            Ok(()) => {
-                let mut guard = guard;
-                guard.0 = None;
-            }
-            Err(nix::errno::Errno::EEXIST | nix::errno::Errno::ENOTEMPTY) => {
-                return Err(Error::NameTaken {
-                    name: name.to_string(),
-                    by: "drawer",
-                });
-            }
-            Err(e) => return Err(Error::io("rename into place", &target)(e.into())),
+        tmp_dir.create_file(AGENTS_FILE, agents.as_bytes(), FILE_MODE)?;
+        tmp_dir.ensure_sub(PRESSED_DIR)?;
+        drop(tmp_dir);
+        if !dir.rename_noreplace(tmp.name(), name.as_str())? {
+            return Err(taken());
         }
+        tmp.disarm();
         Ok(drawer.clone())
     }
 
-    /// Reads a drawer (`DRAWER_NOT_FOUND` when there is none).
-    pub fn load_drawer(&self, name: &ButtonName) -> Result<Drawer> {
-        let path = self.drawer_dir(name).join(DRAWER_FILE);
-        let bytes = private_fs::read_optional_nofollow(path.as_std_path())?.ok_or_else(|| {
-            Error::DrawerNotFound {
+    /// A handle on a drawer's folder (never through a link);
+    /// `DRAWER_NOT_FOUND` when there is none.
+    fn drawer_handle(&self, name: &ButtonName) -> Result<Dir> {
+        self.handle(&[DRAWERS_DIR, name.as_str()])?
+            .ok_or_else(|| Error::DrawerNotFound {
                 name: name.to_string(),
-            }
-        })?;
-        let mut drawer = Drawer::from_json(&bytes).map_err(|e| Error::Corrupt {
-            path: path.into(),
-            source: Box::new(e),
-        })?;
-        if drawer.name.is_empty() {
-            drawer.name = name.to_string();
-        }
-        Ok(drawer)
+            })
+    }
+
+    /// Reads a drawer (`DRAWER_NOT_FOUND` when there is none).
+    ///
+    /// # Security
+    ///
+    /// `drawer.json` is read through folder handles that never follow a
+    /// link, opened non-blocking, and must be a regular file of at most
+    /// [`MAX_SPEC_BYTES`] (else `VALIDATION_ERROR` naming it).
+    pub fn load_drawer(&self, name: &ButtonName) -> Result<Drawer> {
+        load_drawer_in(&self.drawer_handle(name)?, name)
     }
 
     /// Writes a drawer back atomically with `updated_at` set to `now`;
-    /// unknown fields are kept.
+    /// unknown fields are kept. It takes the drawer's lock; for a
+    /// read-modify-write use [`Store::update_drawer`].
     pub fn save_drawer(&self, drawer: &Drawer, now: Timestamp) -> Result<Drawer> {
         let name = ButtonName::new(&drawer.name)?;
-        let dir = self.drawer_dir(&name);
-        private_fs::open_dir(dir.as_std_path())?;
-        if fs::symlink_metadata(dir.join(DRAWER_FILE)).is_err() {
-            return Err(Error::DrawerNotFound {
-                name: name.to_string(),
-            });
-        }
-        let mut drawer = drawer.clone();
-        drawer.updated_at = Some(now);
-        private_fs::write_atomic(
-            dir.as_std_path(),
-            DRAWER_FILE,
-            drawer.to_json().as_bytes(),
-            FILE_MODE,
-            true,
-        )?;
-        Ok(drawer)
+        let dir = self.drawer_handle(&name)?;
+        dir.lock()?;
+        save_drawer_in(&dir, &name, drawer, now)
+    }
+
+    /// Read-modify-write of a drawer under its exclusive lock: loads it,
+    /// applies `change` (nothing is written when it fails), and saves it
+    /// with `updated_at` set to `now`. Concurrent updates never lose one
+    /// another's change.
+    pub fn update_drawer<E: From<Error>>(
+        &self,
+        name: &ButtonName,
+        now: Timestamp,
+        change: impl FnOnce(&mut Drawer) -> std::result::Result<(), E>,
+    ) -> std::result::Result<Drawer, E> {
+        let dir = self.drawer_handle(name)?;
+        dir.lock()?;
+        let mut drawer = load_drawer_in(&dir, name)?;
+        change(&mut drawer)?;
+        drawer.name = name.to_string();
+        Ok(save_drawer_in(&dir, name, &drawer, now)?)
     }
 
     /// Every drawer, sorted by name.
     pub fn list_drawers(&self) -> Result<Vec<ListedDrawer>> {
         let mut out = Vec::new();
-        for name in private_fs::visible_subdirs(self.drawers_dir().as_std_path())? {
+        let Some(dir) = self.handle(&[DRAWERS_DIR])? else {
+            return Ok(out);
+        };
+        for name in dir.visible_subdirs()? {
             let drawer = ButtonName::new(&name)
                 .map_err(Error::from)
                 .and_then(|n| self.load_drawer(&n));
@@ -171,24 +156,31 @@ impl Store {
         Ok(out)
     }
 
-    /// Deletes a drawer and its run records (renamed aside first).
+    /// Deletes a drawer and its run records (renamed aside first, removed
+    /// through handles: a link is refused or removed itself, never followed).
     pub fn delete_drawer(&self, name: &ButtonName) -> Result<()> {
-        let dir = self.drawer_dir(name);
-        match fs::symlink_metadata(&dir) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(_) => return Err(Error::NotADirectory { path: dir.into() }),
-            Err(_) => {
-                return Err(Error::DrawerNotFound {
-                    name: name.to_string(),
+        let not_found = || Error::DrawerNotFound {
+            name: name.to_string(),
+        };
+        let dir = self.handle(&[DRAWERS_DIR])?.ok_or_else(not_found)?;
+        match dir.kind(name.as_str())? {
+            Some(Kind::Dir) => {}
+            Some(Kind::Symlink) => {
+                return Err(Error::Symlink {
+                    path: dir.join(name.as_str()),
                 });
             }
+            Some(_) => {
+                return Err(Error::NotADirectory {
+                    path: dir.join(name.as_str()),
+                });
+            }
+            None => return Err(not_found()),
         }
-        let aside = self.drawers_dir().join(format!(
-            "{TMP_PREFIX}delete-{name}-{}",
-            private_fs::unique_suffix()
-        ));
-        fs::rename(&dir, &aside).map_err(Error::io("move aside", &dir))?;
-        fs::remove_dir_all(&aside).map_err(Error::io("remove", &aside))
+        dir.sweep_stale_tmp();
+        let aside = format!("{TMP_PREFIX}delete-{name}-{}", private_fs::unique_suffix());
+        dir.rename(name.as_str(), &aside)?;
+        dir.remove_tree(&aside)
     }
 
     /// Writes a drawer run record `drawers/<name>/pressed/<id>.json`
@@ -200,28 +192,15 @@ impl Store {
         id: &RunId,
         record: &Value,
     ) -> Result<Utf8PathBuf> {
-        if !self.drawer_exists(name) {
-            return Err(Error::DrawerNotFound {
-                name: name.to_string(),
-            });
-        }
-        let dir = private_fs::ensure_dirs(
-            self.root().as_std_path(),
-            &[DRAWERS_DIR, name.as_str(), PRESSED_DIR],
-        )?;
+        let dir = self.drawer_handle(name)?.ensure_sub(PRESSED_DIR)?;
         let mut json = serde_json::to_string_pretty(record).expect("JSON always serializes");
         json.push('\n');
-        let path =
-            private_fs::write_atomic(&dir, &id.record_file(), json.as_bytes(), FILE_MODE, true)?;
+        let path = dir.write_atomic(&id.record_file(), json.as_bytes(), FILE_MODE, true)?;
         let mut names = record_names(&dir)?;
         if names.len() > MAX_RECORDS {
             names.sort();
             for old in &names[..names.len() - MAX_RECORDS] {
-                match fs::remove_file(dir.join(old)) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(Error::io("remove", dir.join(old))(e)),
-                }
+                dir.remove_file(old)?;
             }
         }
         Ok(utf8(path))
@@ -230,14 +209,10 @@ impl Store {
     /// The newest `limit` run records of a drawer, newest first (unreadable
     /// ones skipped).
     pub fn drawer_runs(&self, name: &ButtonName, limit: usize) -> Result<Vec<DrawerRun>> {
-        let dir = self.drawer_dir(name).join(PRESSED_DIR);
-        let mut names = match record_names(dir.as_std_path()) {
-            Ok(n) => n,
-            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-                return Ok(Vec::new());
-            }
-            Err(e) => return Err(e),
+        let Some(dir) = self.handle(&[DRAWERS_DIR, name.as_str(), PRESSED_DIR])? else {
+            return Ok(Vec::new());
         };
+        let mut names = record_names(&dir)?;
         names.sort();
         names.reverse();
         let mut out = Vec::new();
@@ -245,8 +220,7 @@ impl Store {
             if out.len() >= limit {
                 break;
             }
-            let Ok(Some(bytes)) = private_fs::read_optional_nofollow(dir.join(&file).as_std_path())
-            else {
+            let Ok(Some(bytes)) = dir.read(&file, MAX_RECORD_BYTES) else {
                 continue;
             };
             if let Ok(record) = serde_json::from_slice(&bytes) {
@@ -260,29 +234,42 @@ impl Store {
     }
 }
 
-fn record_names(dir: &std::path::Path) -> Result<Vec<String>> {
-    let entries = fs::read_dir(dir).map_err(Error::io("read", dir))?;
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(Error::io("read", dir))?;
-        if let Ok(name) = entry.file_name().into_string()
-            && !name.starts_with('.')
-            && name.ends_with(".json")
-        {
-            out.push(name);
-        }
+fn load_drawer_in(dir: &Dir, name: &ButtonName) -> Result<Drawer> {
+    let path = dir.join(DRAWER_FILE);
+    let bytes = dir
+        .read(DRAWER_FILE, MAX_SPEC_BYTES)?
+        .ok_or_else(|| Error::DrawerNotFound {
+            name: name.to_string(),
+        })?;
+    let mut drawer = Drawer::from_json(&bytes).map_err(|e| Error::Corrupt {
+        path,
+        source: Box::new(e),
+    })?;
+    if drawer.name.is_empty() {
+        drawer.name = name.to_string();
     }
-    Ok(out)
+    Ok(drawer)
 }
 
-struct RemoveOnDrop(Option<std::path::PathBuf>);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        if let Some(p) = &self.0 {
-            let _ = fs::remove_dir_all(p);
-        }
+fn save_drawer_in(dir: &Dir, name: &ButtonName, drawer: &Drawer, now: Timestamp) -> Result<Drawer> {
+    if dir.kind(DRAWER_FILE)?.is_none() {
+        return Err(Error::DrawerNotFound {
+            name: name.to_string(),
+        });
     }
+    let mut drawer = drawer.clone();
+    drawer.updated_at = Some(now);
+    dir.write_atomic(DRAWER_FILE, drawer.to_json().as_bytes(), FILE_MODE, true)?;
+    Ok(drawer)
+}
+
+fn record_names(dir: &Dir) -> Result<Vec<String>> {
+    Ok(dir
+        .entries()?
+        .into_iter()
+        .filter_map(|e| e.name.into_string().ok())
+        .filter(|n| !n.starts_with('.') && n.ends_with(".json"))
+        .collect())
 }
 
 /// Looks buttons and drawers up for the drawer validator.

@@ -83,8 +83,9 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// A symbolic link stands where the store creates or writes.
-    #[error("refuse to write through the symbolic link {path}")]
+    /// A symbolic link stands where the store creates, writes or opens a
+    /// folder inside the data directory.
+    #[error("refuse to follow the symbolic link {path}")]
     Symlink {
         /// The link.
         path: PathBuf,
@@ -117,6 +118,23 @@ pub enum Error {
     InvalidLockName {
         /// The name.
         name: String,
+    },
+    /// A file the store reads (a spec, a record, batteries, a `--file`) is
+    /// not a regular file: a link, FIFO, device or folder is never read.
+    #[error("{path} is not a regular file (it is a {kind})")]
+    NotRegularFile {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead, e.g. `FIFO`.
+        kind: &'static str,
+    },
+    /// A file the store reads is larger than its cap.
+    #[error("{path} is larger than the {limit} bytes allowed")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The cap in bytes.
+        limit: u64,
     },
     /// A filesystem operation failed.
     #[error("{action} {path}")]
@@ -193,6 +211,10 @@ impl Error {
                 "use 1 to 128 ASCII letters, digits, '-', '_' or '.', not starting with '.'"
                     .to_owned(),
             ),
+            Self::NotRegularFile { path, .. } => {
+                Some(format!("replace {} with a regular file", path.display()))
+            }
+            Self::TooLarge { path, .. } => Some(format!("shorten or remove {}", path.display())),
             Self::Io { .. } => None,
         }
     }

@@ -3,14 +3,13 @@
 //! ([`ProgressTail`]). Both are polled: the caller decides how often.
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 
 use buttons_spec::ButtonName;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::error::{Error, Result};
-use crate::records::{RunId, StoredRecord, read_stored};
+use crate::records::{RunId, StoredRecord};
 use crate::store::Store;
 
 /// New run records of one button or of all, as they are written.
@@ -32,7 +31,7 @@ impl RecordWatch {
         let mut out = Vec::new();
         for file in files {
             let id = file.id.clone();
-            if let Some(stored) = read_stored(file)? {
+            if let Some(stored) = self.store.read_stored(file)? {
                 self.seen.insert(id);
                 out.push(stored);
             }
@@ -68,10 +67,9 @@ impl ProgressTail {
     /// newline; invalid UTF-8 replaced). A missing file has no lines.
     pub fn read_new(&mut self) -> Result<Vec<String>> {
         let path = self.path.as_std_path();
-        let mut file = match File::open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("open", path)(e)),
+        // Never blocks on a FIFO nor follows a link planted there.
+        let Some(mut file) = crate::private_fs::open_regular_path(path)? else {
+            return Ok(Vec::new());
         };
         file.seek(SeekFrom::Start(self.offset))
             .map_err(Error::io("read", path))?;

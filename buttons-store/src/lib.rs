@@ -70,3 +70,7 @@ pub use records::{MAX_RECORDS, RunId, StoredRecord, record_stem};
 pub use runs::{ActiveRun, MARKER_EXT, pid_alive};
 pub use store::{BUTTONS_DIR, GITIGNORE_LINES, InitReport, Notice, RootCheck, Store, check_root};
 pub use summary::RecordSummary;
+// Size caps of the files the store reads (hardening, issue 17).
+pub use batteries::MAX_BATTERIES_BYTES;
+pub use buttons::{MAX_SOURCE_BYTES, MAX_SPEC_BYTES};
+pub use records::MAX_RECORD_BYTES;

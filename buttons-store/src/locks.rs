@@ -8,17 +8,14 @@
 //! lock file another process may be about to lock would let two processes
 //! hold "the" lock at once.
 
-use std::fs::{self, File, OpenOptions, Permissions, TryLockError};
-use std::io;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use buttons_spec::ButtonName;
-use nix::fcntl::OFlag;
 
 use crate::error::{Error, Result};
-use crate::private_fs::{self, FILE_MODE};
+use crate::private_fs::{Dir, FILE_MODE, Kind};
 use crate::store::Store;
 
 /// The folder of queue slot files inside the data directory.
@@ -67,41 +64,27 @@ fn check_name(part: &str) -> Result<()> {
     }
 }
 
+/// The largest idempotency entry read (a press result): 4 MiB.
+const MAX_ENTRY_BYTES: u64 = crate::records::MAX_RECORD_BYTES;
+
 /// Opens (creating 0600 when missing, never truncating, never following a
-/// link) and tries to lock `path`. `None` when another holder has it.
-fn try_lock_file(path: &Path) -> Result<Option<FileLock>> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(FILE_MODE)
-        .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
-        .open(path)
-        .map_err(|e| match fs::symlink_metadata(path) {
-            Ok(m) if m.file_type().is_symlink() => Error::Symlink {
-                path: path.to_owned(),
-            },
-            _ => Error::io("open", path)(e),
-        })?;
-    file.set_permissions(Permissions::from_mode(FILE_MODE))
-        .map_err(Error::io("set permissions of", path))?;
+/// link) and tries to lock `name` in `dir`. `None` when another holder has it.
+fn try_lock_file(dir: &Dir, name: &str) -> Result<Option<FileLock>> {
+    let file = dir.open_lock_file(name)?;
+    let path = dir.join(name);
     match file.try_lock() {
-        Ok(()) => Ok(Some(FileLock {
-            _file: file,
-            path: path.to_owned(),
-        })),
+        Ok(()) => Ok(Some(FileLock { _file: file, path })),
         Err(TryLockError::WouldBlock) => Ok(None),
         Err(TryLockError::Error(e)) => Err(Error::io("lock", path)(e)),
     }
 }
 
 impl Store {
-    fn private_dir(&self, parts: &[&str]) -> Result<PathBuf> {
+    fn private_dir(&self, parts: &[&str]) -> Result<Dir> {
         for part in parts {
             check_name(part)?;
         }
-        private_fs::ensure_dirs(self.root.as_std_path(), parts)
+        self.ensure_root_handle()?.ensure_walk(parts)
     }
 
     /// Tries to take one of the `size` slots of the queue pool `pool` (folder
@@ -113,14 +96,14 @@ impl Store {
         parts.extend_from_slice(pool);
         let dir = self.private_dir(&parts)?;
         for slot in 0..size.max(1) {
-            if let Some(lock) = try_lock_file(&dir.join(format!("slot-{slot}.lock")))? {
+            if let Some(lock) = try_lock_file(&dir, &format!("slot-{slot}.lock"))? {
                 return Ok(Some(lock));
             }
         }
         Ok(None)
     }
 
-    fn idempotency_dir(&self, button: &ButtonName) -> Result<PathBuf> {
+    fn idempotency_dir(&self, button: &ButtonName) -> Result<Dir> {
         self.private_dir(&[IDEMPOTENCY_DIR, button.as_str()])
     }
 
@@ -129,28 +112,30 @@ impl Store {
     pub fn try_lock_idempotency(&self, button: &ButtonName, key: &str) -> Result<Option<FileLock>> {
         check_name(key)?;
         let dir = self.idempotency_dir(button)?;
-        try_lock_file(&dir.join(format!("{key}.lock")))
+        try_lock_file(&dir, &format!("{key}.lock"))
     }
 
     /// The idempotency entry `key` of `button`, `None` when there is none.
     pub fn read_idempotency(&self, button: &ButtonName, key: &str) -> Result<Option<Vec<u8>>> {
         check_name(key)?;
         let dir = self.idempotency_dir(button)?;
-        private_fs::read_optional(&dir.join(format!("{key}.json")))
+        dir.read(&format!("{key}.json"), MAX_ENTRY_BYTES)
     }
 
     /// Writes the idempotency entry `key` of `button` atomically (0600).
     pub fn write_idempotency(&self, button: &ButtonName, key: &str, bytes: &[u8]) -> Result<()> {
         check_name(key)?;
         let dir = self.idempotency_dir(button)?;
-        private_fs::write_atomic(&dir, &format!("{key}.json"), bytes, FILE_MODE, true).map(drop)
+        dir.write_atomic(&format!("{key}.json"), bytes, FILE_MODE, true)
+            .map(drop)
     }
 
     /// Removes the idempotency entry `key` of `button` (nothing when missing).
     pub fn remove_idempotency(&self, button: &ButtonName, key: &str) -> Result<()> {
         check_name(key)?;
-        let path = self.idempotency_dir(button)?.join(format!("{key}.json"));
-        remove_optional(&path)
+        self.idempotency_dir(button)?
+            .remove_file(format!("{key}.json"))
+            .map(drop)
     }
 
     /// Removes every idempotency entry `expired` says is expired (it gets
@@ -159,33 +144,37 @@ impl Store {
     /// many were removed; 0 when it is not time yet.
     pub fn sweep_idempotency(&self, expired: impl Fn(&[u8]) -> bool) -> Result<usize> {
         let root = self.private_dir(&[IDEMPOTENCY_DIR])?;
-        let marker = root.join(SWEEP_MARKER);
-        let recent = fs::symlink_metadata(&marker)
-            .and_then(|m| m.modified())
-            .ok()
+        let recent = root
+            .modified(SWEEP_MARKER)
             .and_then(|t| SystemTime::now().duration_since(t).ok())
             .is_some_and(|age| age < SWEEP_INTERVAL);
         if recent {
             return Ok(0);
         }
-        private_fs::write_atomic(&root, SWEEP_MARKER, b"", FILE_MODE, false)?;
+        root.write_atomic(SWEEP_MARKER, b"", FILE_MODE, false)?;
         let mut removed = 0;
-        for button in read_dir_optional(&root)? {
-            let dir = button.path();
-            if !button.file_type().is_ok_and(|t| t.is_dir()) {
+        for button in root.entries()? {
+            if button.kind != Kind::Dir {
                 continue;
             }
-            for entry in read_dir_optional(&dir)? {
-                let path = entry.path();
-                if path.extension().is_none_or(|e| e != "json")
-                    || !entry.file_type().is_ok_and(|t| t.is_file())
-                {
+            let Some(name) = button.name_str() else {
+                continue;
+            };
+            let Some(dir) = root.sub(name)? else {
+                continue;
+            };
+            for entry in dir.entries()? {
+                let Some(file) = entry.name_str() else {
+                    continue;
+                };
+                if entry.kind != Kind::File || !file.ends_with(".json") || file.starts_with('.') {
                     continue;
                 }
-                if let Some(bytes) = private_fs::read_optional(&path)?
+                // An unreadable entry (e.g. over the cap) is left for the next write.
+                if let Ok(Some(bytes)) = dir.read(file, MAX_ENTRY_BYTES)
                     && expired(&bytes)
                 {
-                    remove_optional(&path)?;
+                    dir.remove_file(file)?;
                     removed += 1;
                 }
             }
@@ -194,24 +183,9 @@ impl Store {
     }
 }
 
-fn read_dir_optional(dir: &Path) -> Result<Vec<fs::DirEntry>> {
-    match fs::read_dir(dir) {
-        Ok(entries) => Ok(entries.filter_map(io::Result::ok).collect()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(Error::io("read", dir)(e)),
-    }
-}
-
-fn remove_optional(path: &Path) -> Result<()> {
-    match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io("remove", path)(e)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs;
     use std::os::unix::fs::symlink;
 
     use super::*;

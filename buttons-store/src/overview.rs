@@ -253,7 +253,7 @@ impl Store {
             if out.len() >= last {
                 break;
             }
-            if let Some(stored) = crate::records::read_stored(file.clone())? {
+            if let Some(stored) = self.read_stored(file.clone())? {
                 let summary = RecordSummary::from_stored(&file, &stored.record);
                 if keep(&summary) {
                     out.push(summary);

@@ -1,19 +1,38 @@
 //! File operations that keep the data directory private and never follow a
-//! symbolic link they did not expect.
+//! symbolic link inside it.
+//!
+//! Every operation inside the data directory goes through a directory handle
+//! ([`Dir`]): the data directory is opened once, and each folder below it is
+//! opened relative to its parent's handle with `O_NOFOLLOW | O_DIRECTORY`
+//! (`openat`), so a link planted anywhere on the way makes the operation fail
+//! instead of redirecting it, and a folder swapped for a link after it was
+//! opened changes nothing: the handle still names the folder that was checked.
+//! Files are created (`O_CREAT | O_EXCL | O_NOFOLLOW`), renamed, removed and
+//! listed relative to a handle too (`openat`, `renameat`, `unlinkat`), never
+//! by a path that is looked up again.
 //!
 //! Every directory is created 0700 and every file 0600 (code 0700), and the
 //! mode is then set explicitly on the open descriptor (fchmod), so the umask
-//! cannot loosen it. Directories are opened with `O_NOFOLLOW | O_DIRECTORY`
-//! and files created with `O_CREAT | O_EXCL | O_NOFOLLOW`: a planted link makes
-//! the operation fail instead of redirecting it.
+//! cannot loosen it. Temporary files and folders are named `.tmp-*` (which
+//! `init` git-ignores); one older than [`STALE_TMP`] was left by a writer that
+//! died and is removed by the next write to its folder.
+//!
+//! Files are read non-blocking, only when they are regular files, and only up
+//! to a size cap: a FIFO, a device or an endless file is a clear error, never a
+//! hang or an allocation without end.
 
-use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
-use nix::fcntl::OFlag;
+use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags};
+use rustix::io::Errno;
 
 use crate::error::{Error, Result};
 
@@ -27,6 +46,9 @@ pub(crate) const CODE_MODE: u32 = 0o700;
 /// Prefix of temporary files and directories; never a record or a button.
 pub(crate) const TMP_PREFIX: &str = ".tmp-";
 
+/// A temporary file or folder older than this was left by a writer that died.
+pub(crate) const STALE_TMP: Duration = Duration::from_secs(60);
+
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A name unique within this process and, through the pid, across processes.
@@ -35,204 +57,661 @@ pub(crate) fn unique_suffix() -> String {
     format!("{}-{n:06}", std::process::id())
 }
 
-fn nofollow_flags() -> i32 {
-    (OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits()
+fn mode(bits: u32) -> Mode {
+    Mode::from_raw_mode(bits)
 }
 
-/// Opens an existing directory without following a link at its last component.
-pub(crate) fn open_dir(path: &Path) -> Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC).bits())
-        .open(path)
-        .map_err(|e| classify(e, path, "open"))
+fn dir_flags() -> OFlags {
+    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
 }
 
-/// Maps the errors a planted link or file produces onto clear variants.
-fn classify(e: io::Error, path: &Path, action: &'static str) -> Error {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => Error::Symlink {
-            path: path.to_owned(),
-        },
-        Ok(m) if !m.is_dir() && e.raw_os_error() == Some(nix::libc::ENOTDIR) => {
-            Error::NotADirectory {
-                path: path.to_owned(),
+/// What stands at a name in a directory (not following a link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A directory.
+    Dir,
+    /// A regular file.
+    File,
+    /// A symbolic link.
+    Symlink,
+    /// A FIFO, socket or device.
+    Other,
+}
+
+impl Kind {
+    fn of(t: FileType) -> Self {
+        match t {
+            FileType::Directory => Self::Dir,
+            FileType::RegularFile => Self::File,
+            FileType::Symlink => Self::Symlink,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// One entry of [`Dir::entries`].
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    /// The name (any bytes).
+    pub(crate) name: OsString,
+    /// What it is (not following a link).
+    pub(crate) kind: Kind,
+}
+
+impl Entry {
+    /// The name when it is UTF-8.
+    pub(crate) fn name_str(&self) -> Option<&str> {
+        self.name.to_str()
+    }
+}
+
+/// An open directory inside (or being) the data directory, with the path it
+/// was opened at (for messages and for the paths handed back).
+#[derive(Debug)]
+pub(crate) struct Dir {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+fn is(e: &Errno, errno: Errno) -> bool {
+    *e == errno
+}
+
+impl Dir {
+    /// Opens the data directory (or another root such as the global one),
+    /// refusing a link at its last component; `None` when it does not exist.
+    pub(crate) fn open_root(root: &Path) -> Result<Option<Self>> {
+        match rustix::fs::open(root, dir_flags(), Mode::empty()) {
+            Ok(fd) => Ok(Some(Self {
+                fd,
+                path: root.to_owned(),
+            })),
+            Err(e) if is(&e, Errno::NOENT) => Ok(None),
+            Err(e) => Err(classify_path(e, root, "open")),
+        }
+    }
+
+    /// [`Dir::open_root`], creating the root 0700 (and its parent, with
+    /// default permissions: it is outside the data directory) when missing.
+    pub(crate) fn ensure_root(root: &Path) -> Result<Self> {
+        if let Some(dir) = Self::open_root(root)? {
+            return Ok(dir);
+        }
+        if let Some(parent) = root.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            fs::create_dir_all(parent).map_err(Error::io("create", parent))?;
+        }
+        let created = match rustix::fs::mkdir(root, mode(DIR_MODE)) {
+            Ok(()) => true,
+            Err(e) if is(&e, Errno::EXIST) => false,
+            Err(e) => return Err(Error::io("create", root)(e.into())),
+        };
+        let dir = Self::open_root(root)?
+            .ok_or_else(|| Error::io("open", root)(io::Error::from(io::ErrorKind::NotFound)))?;
+        if created {
+            dir.chmod(DIR_MODE)?;
+        }
+        Ok(dir)
+    }
+
+    /// The path of `name` in this directory (for messages and callers).
+    pub(crate) fn join(&self, name: impl AsRef<Path>) -> PathBuf {
+        self.path.join(name)
+    }
+
+    fn chmod(&self, bits: u32) -> Result<()> {
+        rustix::fs::fchmod(&self.fd, mode(bits))
+            .map_err(|e| Error::io("set permissions of", &self.path)(e.into()))
+    }
+
+    /// Maps an error of an operation on `name` to a clear variant.
+    fn classify(&self, e: Errno, name: &OsStr, action: &'static str) -> Error {
+        let path = self.join(name);
+        if is(&e, Errno::LOOP) || is(&e, Errno::NOTDIR) || is(&e, Errno::EXIST) {
+            match self.kind(name) {
+                Ok(Some(Kind::Symlink)) => return Error::Symlink { path },
+                Ok(Some(Kind::File | Kind::Other)) if !is(&e, Errno::EXIST) => {
+                    return Error::NotADirectory { path };
+                }
+                _ => {}
             }
         }
-        _ => Error::io(action, path)(e),
+        Error::io(action, path)(e.into())
     }
-}
 
-/// Makes sure `path` is a real directory (not a link), creating it 0700 when
-/// missing. A directory it creates gets mode 0700 whatever the umask; an
-/// existing one is left as it is.
-pub(crate) fn ensure_dir(path: &Path) -> Result<()> {
-    // Usually it exists: one open (refusing a link) settles it.
-    match open_dir(path) {
-        Ok(_) => return Ok(()),
-        Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    match DirBuilder::new().mode(DIR_MODE).create(path) {
-        Ok(()) => {
-            let dir = open_dir(path)?;
-            dir.set_permissions(Permissions::from_mode(DIR_MODE))
-                .map_err(Error::io("set permissions of", path))
+    /// What stands at `name` (not following a link); `None` when nothing.
+    pub(crate) fn kind(&self, name: impl AsRef<OsStr>) -> Result<Option<Kind>> {
+        let name = name.as_ref();
+        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => Ok(Some(Kind::of(FileType::from_raw_mode(st.st_mode)))),
+            Err(e) if is(&e, Errno::NOENT) => Ok(None),
+            Err(e) => Err(Error::io("read", self.join(name))(e.into())),
         }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => open_dir(path).map(drop),
-        Err(e) => Err(Error::io("create", path)(e)),
+    }
+
+    /// The modification time of `name` (not following a link).
+    pub(crate) fn modified(&self, name: impl AsRef<OsStr>) -> Option<SystemTime> {
+        let st = rustix::fs::statat(&self.fd, name.as_ref(), AtFlags::SYMLINK_NOFOLLOW).ok()?;
+        let secs = u64::try_from(st.st_mtime).ok()?;
+        Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+    }
+
+    /// Opens the folder `name` in this one, never through a link; `None`
+    /// when it does not exist.
+    pub(crate) fn sub(&self, name: &str) -> Result<Option<Self>> {
+        self.sub_os(OsStr::new(name))
+    }
+
+    fn sub_os(&self, name: &OsStr) -> Result<Option<Self>> {
+        match rustix::fs::openat(&self.fd, name, dir_flags(), Mode::empty()) {
+            Ok(fd) => Ok(Some(Self {
+                fd,
+                path: self.join(name),
+            })),
+            Err(e) if is(&e, Errno::NOENT) => Ok(None),
+            Err(e) => Err(self.classify(e, name, "open")),
+        }
+    }
+
+    /// [`Dir::sub`], creating the folder 0700 when missing.
+    pub(crate) fn ensure_sub(&self, name: &str) -> Result<Self> {
+        if let Some(dir) = self.sub(name)? {
+            return Ok(dir);
+        }
+        match rustix::fs::mkdirat(&self.fd, name, mode(DIR_MODE)) {
+            Ok(()) => {
+                let dir = self.sub(name)?.ok_or_else(|| {
+                    Error::io("open", self.join(name))(io::Error::from(io::ErrorKind::NotFound))
+                })?;
+                dir.chmod(DIR_MODE)?;
+                Ok(dir)
+            }
+            Err(e) if is(&e, Errno::EXIST) => self.sub(name)?.ok_or_else(|| {
+                Error::io("open", self.join(name))(io::Error::from(io::ErrorKind::NotFound))
+            }),
+            Err(e) => Err(self.classify(e, OsStr::new(name), "create")),
+        }
+    }
+
+    /// Opens `parts` below this folder, one handle at a time, never through
+    /// a link; `None` when one of them does not exist.
+    pub(crate) fn walk(&self, parts: &[&str]) -> Result<Option<Self>> {
+        let mut iter = parts.iter();
+        let Some(first) = iter.next() else {
+            return Ok(Some(self.try_clone()?));
+        };
+        let Some(mut dir) = self.sub(first)? else {
+            return Ok(None);
+        };
+        for part in iter {
+            match dir.sub(part)? {
+                Some(next) => dir = next,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(dir))
+    }
+
+    /// [`Dir::walk`], creating missing folders 0700.
+    pub(crate) fn ensure_walk(&self, parts: &[&str]) -> Result<Self> {
+        let mut dir = self.try_clone()?;
+        for part in parts {
+            dir = dir.ensure_sub(part)?;
+        }
+        Ok(dir)
+    }
+
+    fn try_clone(&self) -> Result<Self> {
+        let fd = self.fd.try_clone().map_err(Error::io("open", &self.path))?;
+        Ok(Self {
+            fd,
+            path: self.path.clone(),
+        })
+    }
+
+    /// Takes an exclusive lock on this folder (`flock`), held until this
+    /// handle is dropped (or the process dies). Read-modify-writes of the
+    /// files in a folder take it, so concurrent writers never lose updates.
+    pub(crate) fn lock(&self) -> Result<()> {
+        loop {
+            match rustix::fs::flock(&self.fd, FlockOperation::LockExclusive) {
+                Ok(()) => return Ok(()),
+                Err(e) if is(&e, Errno::INTR) => {}
+                Err(e) => return Err(Error::io("lock", &self.path)(e.into())),
+            }
+        }
+    }
+
+    /// Creates the new file `name` (failing if anything, link or file, is
+    /// already there) with `mode`, set explicitly, and writes `bytes`.
+    pub(crate) fn create_file(&self, name: &str, bytes: &[u8], mode_bits: u32) -> Result<File> {
+        let flags =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(&self.fd, name, flags, mode(mode_bits))
+            .map_err(|e| self.classify(e, OsStr::new(name), "create"))?;
+        rustix::fs::fchmod(&fd, mode(mode_bits))
+            .map_err(|e| Error::io("set permissions of", self.join(name))(e.into()))?;
+        let mut file = File::from(fd);
+        file.write_all(bytes)
+            .map_err(Error::io("write", self.join(name)))?;
+        Ok(file)
+    }
+
+    /// Opens `name` for reading and writing, creating it (0600, set
+    /// explicitly) when missing, never truncating, never through a link: a
+    /// lock file.
+    pub(crate) fn open_lock_file(&self, name: &str) -> Result<File> {
+        let flags = OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(&self.fd, name, flags, mode(FILE_MODE))
+            .map_err(|e| self.classify(e, OsStr::new(name), "open"))?;
+        rustix::fs::fchmod(&fd, mode(FILE_MODE))
+            .map_err(|e| Error::io("set permissions of", self.join(name))(e.into()))?;
+        Ok(File::from(fd))
+    }
+
+    /// Atomically replaces `name` with `bytes`: see [`Dir::write_atomic_with`].
+    pub(crate) fn write_atomic(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        mode_bits: u32,
+        durable: bool,
+    ) -> Result<PathBuf> {
+        self.write_atomic_with(name, mode_bits, durable, |file| file.write_all(bytes))
+    }
+
+    /// Atomically replaces `name` with what `write` writes: a temporary
+    /// `.tmp-*` file in this folder (0600 or `mode`), optionally fsynced,
+    /// renamed over the target (a link there is replaced, never followed),
+    /// and then the folder fsynced. A crash leaves either the old or the new
+    /// file, and at worst a private `.tmp-*` file that is never read as data
+    /// and that the next write here removes once it is stale.
+    pub(crate) fn write_atomic_with(
+        &self,
+        name: &str,
+        mode_bits: u32,
+        durable: bool,
+        write: impl FnOnce(&mut File) -> io::Result<()>,
+    ) -> Result<PathBuf> {
+        self.sweep_stale_tmp();
+        let tmp = format!("{TMP_PREFIX}{}", unique_suffix());
+        let mut file = self.create_file(&tmp, b"", mode_bits)?;
+        let mut guard = TempGuard {
+            dir: self,
+            name: Some(&tmp),
+        };
+        write(&mut file).map_err(Error::io("write", self.join(&tmp)))?;
+        if durable {
+            file.sync_data()
+                .map_err(Error::io("sync", self.join(&tmp)))?;
+        }
+        drop(file);
+        rustix::fs::renameat(&self.fd, tmp.as_str(), &self.fd, name)
+            .map_err(|e| Error::io("rename into place", self.join(name))(e.into()))?;
+        guard.name = None;
+        if durable {
+            self.sync()?;
+        }
+        Ok(self.join(name))
+    }
+
+    /// fsyncs this folder (a rename in it becomes durable).
+    pub(crate) fn sync(&self) -> Result<()> {
+        rustix::fs::fsync(&self.fd).map_err(|e| Error::io("sync", &self.path)(e.into()))
+    }
+
+    /// Reads the regular file `name` (never through a link, never blocking
+    /// on a FIFO), at most `cap` bytes; `None` when it does not exist. A link,
+    /// FIFO, device or folder is [`Error::NotRegularFile`], a larger file
+    /// [`Error::TooLarge`].
+    pub(crate) fn read(&self, name: &str, cap: u64) -> Result<Option<Vec<u8>>> {
+        match self.open_regular(name)? {
+            Some(file) => read_capped(file, &self.join(name), cap).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Opens the regular file `name` for reading (never through a link,
+    /// never blocking on a FIFO); `None` when it does not exist. A link,
+    /// FIFO, device or folder is [`Error::NotRegularFile`].
+    pub(crate) fn open_regular(&self, name: &str) -> Result<Option<File>> {
+        let path = self.join(name);
+        let flags =
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+        let fd = match rustix::fs::openat(&self.fd, name, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(e) if is(&e, Errno::NOENT) => return Ok(None),
+            Err(e) if is(&e, Errno::LOOP) => {
+                return Err(Error::NotRegularFile {
+                    path,
+                    kind: "symbolic link",
+                });
+            }
+            Err(e) => return Err(Error::io("read", path)(e.into())),
+        };
+        let file = File::from(fd);
+        check_regular(&file, &path)?;
+        Ok(Some(file))
+    }
+
+    /// Removes the file (or link, never what it points to) `name`; false
+    /// when nothing was there.
+    pub(crate) fn remove_file(&self, name: impl AsRef<OsStr>) -> Result<bool> {
+        let name = name.as_ref();
+        match rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()) {
+            Ok(()) => Ok(true),
+            Err(e) if is(&e, Errno::NOENT) => Ok(false),
+            Err(e) => Err(Error::io("remove", self.join(name))(e.into())),
+        }
+    }
+
+    /// Removes `name` and, when it is a folder, everything in it, through
+    /// handles: a link anywhere inside is removed itself, never followed.
+    /// Something removed meanwhile by another process is not an error.
+    pub(crate) fn remove_tree(&self, name: impl AsRef<OsStr>) -> Result<()> {
+        let name = name.as_ref();
+        match self.kind(name)? {
+            None => return Ok(()),
+            Some(Kind::Dir) => {}
+            Some(_) => return self.remove_file(name).map(drop),
+        }
+        let sub = match self.sub_os(name) {
+            Ok(Some(sub)) => sub,
+            Ok(None) => return Ok(()),
+            // Swapped for a link or file since: remove that, not its target.
+            Err(Error::Symlink { .. } | Error::NotADirectory { .. }) => {
+                return self.remove_file(name).map(drop);
+            }
+            Err(e) => return Err(e),
+        };
+        for entry in sub.entries()? {
+            if entry.kind == Kind::Dir {
+                sub.remove_tree(&entry.name)?;
+            } else {
+                sub.remove_file(&entry.name)?;
+            }
+        }
+        match rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR) {
+            Ok(()) => Ok(()),
+            Err(e) if is(&e, Errno::NOENT) => Ok(()),
+            Err(e) => Err(Error::io("remove", self.join(name))(e.into())),
+        }
+    }
+
+    /// Renames `from` to `to` in this folder (whatever is at `from`, a link
+    /// included, is moved itself).
+    pub(crate) fn rename(&self, from: &str, to: &str) -> Result<()> {
+        rustix::fs::renameat(&self.fd, from, &self.fd, to)
+            .map_err(|e| Error::io("rename", self.join(from))(e.into()))
+    }
+
+    /// Renames `from` to `to` in this folder unless `to` exists; false when
+    /// it does.
+    pub(crate) fn rename_noreplace(&self, from: &str, to: &str) -> Result<bool> {
+        match rustix::fs::renameat_with(
+            &self.fd,
+            from,
+            &self.fd,
+            to,
+            rustix::fs::RenameFlags::NOREPLACE,
+        ) {
+            Ok(()) => Ok(true),
+            Err(e) if is(&e, Errno::EXIST) || is(&e, Errno::NOTEMPTY) => Ok(false),
+            Err(e) => Err(Error::io("rename into place", self.join(to))(e.into())),
+        }
+    }
+
+    /// Every entry of this folder but `.` and `..`, with what it is (not
+    /// following links).
+    pub(crate) fn entries(&self) -> Result<Vec<Entry>> {
+        let read_err = |e: Errno| Error::io("read", &self.path)(e.into());
+        let listing = rustix::fs::Dir::read_from(&self.fd).map_err(read_err)?;
+        let mut out = Vec::new();
+        for entry in listing {
+            let entry = entry.map_err(read_err)?;
+            let bytes = entry.file_name().to_bytes();
+            if bytes == b"." || bytes == b".." {
+                continue;
+            }
+            let name = OsStr::from_bytes(bytes).to_owned();
+            let kind = match entry.file_type() {
+                FileType::Unknown => match self.kind(&name)? {
+                    Some(kind) => kind,
+                    None => continue,
+                },
+                t => Kind::of(t),
+            };
+            out.push(Entry { name, kind });
+        }
+        Ok(out)
+    }
+
+    /// The names of the folders here that are not hidden (`.`-prefixed) and
+    /// are UTF-8: the button or drawer folders. Links are not folders.
+    pub(crate) fn visible_subdirs(&self) -> Result<Vec<String>> {
+        Ok(self
+            .entries()?
+            .into_iter()
+            .filter(|e| e.kind == Kind::Dir)
+            .filter_map(|e| e.name.into_string().ok())
+            .filter(|n| !n.starts_with('.'))
+            .collect())
+    }
+
+    /// Removes the `.tmp-*` files and folders here older than [`STALE_TMP`]:
+    /// left by a writer that was killed. Best effort: a failure here never
+    /// fails the write that triggered it.
+    pub(crate) fn sweep_stale_tmp(&self) {
+        let Ok(entries) = self.entries() else {
+            return;
+        };
+        let now = SystemTime::now();
+        for entry in entries {
+            if !entry.name.as_bytes().starts_with(TMP_PREFIX.as_bytes()) {
+                continue;
+            }
+            let stale = self
+                .modified(&entry.name)
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age > STALE_TMP);
+            if stale {
+                let _ = self.remove_tree(&entry.name);
+            }
+        }
     }
 }
 
-/// [`ensure_dir`] for a data directory root, whose parent is created first
-/// (with default permissions: it is outside the data directory).
-pub(crate) fn ensure_root_dir(root: &Path) -> Result<()> {
-    if let Some(parent) = root.parent()
-        && !parent.as_os_str().is_empty()
-    {
-        fs::create_dir_all(parent).map_err(Error::io("create", parent))?;
-    }
-    ensure_dir(root)
+/// Removes a temporary file on drop unless disarmed.
+struct TempGuard<'a> {
+    dir: &'a Dir,
+    name: Option<&'a str>,
 }
-
-/// [`ensure_root_dir`] for `base` and then each of `parts` below it, in order.
-pub(crate) fn ensure_dirs(base: &Path, parts: &[&str]) -> Result<PathBuf> {
-    ensure_root_dir(base)?;
-    let mut path = base.to_owned();
-    for part in parts {
-        path.push(part);
-        ensure_dir(&path)?;
-    }
-    Ok(path)
-}
-
-/// Creates a new file (failing if anything, link or file, is already there)
-/// with `mode`, set explicitly, and writes `bytes`.
-pub(crate) fn create_file(path: &Path, bytes: &[u8], mode: u32) -> Result<File> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .custom_flags(nofollow_flags())
-        .open(path)
-        .map_err(|e| classify(e, path, "create"))?;
-    file.set_permissions(Permissions::from_mode(mode))
-        .map_err(Error::io("set permissions of", path))?;
-    file.write_all(bytes).map_err(Error::io("write", path))?;
-    Ok(file)
-}
-
-/// Removes a file on drop unless disarmed.
-struct TempGuard<'a>(Option<&'a Path>);
 
 impl Drop for TempGuard<'_> {
     fn drop(&mut self) {
-        if let Some(path) = self.0 {
+        if let Some(name) = self.name {
             // Nothing more can be done if this fails; the name starts with
             // `.tmp-` so it is never mistaken for real data.
-            let _ = fs::remove_file(path);
+            let _ = self.dir.remove_file(name);
         }
     }
 }
 
-/// Atomically replaces `dir/name` with `bytes`: a temporary file in `dir`
-/// (0600 or `mode`), optionally fsynced, renamed over the target, and then
-/// the directory fsynced. A crash leaves either the old or the new file, and at
-/// worst a `.tmp-*` file that is never read as data.
-pub(crate) fn write_atomic(
-    dir: &Path,
-    name: &str,
-    bytes: &[u8],
-    mode: u32,
-    durable: bool,
-) -> Result<PathBuf> {
-    let dir_handle = open_dir(dir)?;
-    let tmp = dir.join(format!("{TMP_PREFIX}{}", unique_suffix()));
-    let target = dir.join(name);
-    let mut guard = TempGuard(Some(&tmp));
-    let file = create_file(&tmp, bytes, mode)?;
-    if durable {
-        file.sync_data().map_err(Error::io("sync", &tmp))?;
-    }
-    drop(file);
-    fs::rename(&tmp, &target).map_err(Error::io("rename into place", &target))?;
-    guard.0 = None;
-    if durable {
-        dir_handle.sync_all().map_err(Error::io("sync", dir))?;
-    }
-    Ok(target)
+/// A temporary folder `.tmp-*` in a folder, removed (through handles) on
+/// drop unless disarmed.
+pub(crate) struct TempDir<'a> {
+    parent: &'a Dir,
+    name: String,
+    armed: bool,
 }
 
-/// The entries of `dir` whose names are UTF-8, with their paths and whether
-/// each is a folder (not following links); none when `dir` does not exist.
-pub(crate) fn dir_entries(dir: &Path) -> Result<Vec<DirEntry>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io("read", dir)(e)),
-    };
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(Error::io("read", dir))?;
-        if let Ok(name) = entry.file_name().into_string() {
-            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-            out.push(DirEntry {
+impl<'a> TempDir<'a> {
+    /// Creates `parent/.tmp-<what>-<unique>` (0700), first removing stale
+    /// temporary entries of `parent`.
+    pub(crate) fn create(parent: &'a Dir, what: &str) -> Result<(Self, Dir)> {
+        parent.sweep_stale_tmp();
+        let name = format!("{TMP_PREFIX}{what}-{}", unique_suffix());
+        let dir = parent.ensure_sub(&name)?;
+        Ok((
+            Self {
+                parent,
                 name,
-                path: entry.path(),
-                is_dir,
+                armed: true,
+            },
+            dir,
+        ))
+    }
+
+    /// Its name in the parent folder.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Keeps the folder (it was renamed into place).
+    pub(crate) fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for TempDir<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.parent.remove_tree(&self.name);
+        }
+    }
+}
+
+/// What a non-regular file is, for messages.
+fn describe(t: fs::FileType) -> &'static str {
+    if t.is_dir() {
+        "directory"
+    } else if t.is_symlink() {
+        "symbolic link"
+    } else if t.is_fifo() {
+        "FIFO"
+    } else if t.is_socket() {
+        "socket"
+    } else if t.is_char_device() {
+        "character device"
+    } else if t.is_block_device() {
+        "block device"
+    } else {
+        "special file"
+    }
+}
+
+/// Refuses an open file that is not a regular file.
+fn check_regular(file: &File, path: &Path) -> Result<u64> {
+    let meta = file.metadata().map_err(Error::io("read", path))?;
+    if !meta.is_file() {
+        return Err(Error::NotRegularFile {
+            path: path.to_owned(),
+            kind: describe(meta.file_type()),
+        });
+    }
+    Ok(meta.size())
+}
+
+/// Reads an open file that must be regular, at most `cap` bytes.
+fn read_regular(file: File, path: &Path, cap: u64) -> Result<Vec<u8>> {
+    check_regular(&file, path)?;
+    read_capped(file, path, cap)
+}
+
+/// Reads an open regular file, at most `cap` bytes ([`Error::TooLarge`]
+/// beyond).
+pub(crate) fn read_capped(file: File, path: &Path, cap: u64) -> Result<Vec<u8>> {
+    let size = file.metadata().map_err(Error::io("read", path))?.size();
+    if size > cap {
+        return Err(Error::TooLarge {
+            path: path.to_owned(),
+            limit: cap,
+        });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    // One byte more than the cap tells a file that grew past it meanwhile.
+    file.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Error::io("read", path))?;
+    if bytes.len() as u64 > cap {
+        return Err(Error::TooLarge {
+            path: path.to_owned(),
+            limit: cap,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Reads the regular file at `path` (non-blocking open, at most `cap`
+/// bytes); `None` when it does not exist. With `follow` false a link at the
+/// last component is refused ([`Error::NotRegularFile`]); with it true (a
+/// file the user named, outside the data directory) the link is followed but
+/// its target must be a regular file too.
+pub(crate) fn read_path(path: &Path, cap: u64, follow: bool) -> Result<Option<Vec<u8>>> {
+    let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    if !follow {
+        flags |= OFlags::NOFOLLOW;
+    }
+    let fd = match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(e) if is(&e, Errno::NOENT) => return Ok(None),
+        Err(e) if !follow && is(&e, Errno::LOOP) => {
+            return Err(Error::NotRegularFile {
+                path: path.to_owned(),
+                kind: "symbolic link",
             });
         }
-    }
-    Ok(out)
-}
-
-/// One entry of [`dir_entries`].
-pub(crate) struct DirEntry {
-    pub(crate) name: String,
-    pub(crate) path: PathBuf,
-    pub(crate) is_dir: bool,
-}
-
-/// The names of the folders in `dir` that are not hidden (`.`-prefixed):
-/// the button or drawer folders of a data directory.
-pub(crate) fn visible_subdirs(dir: &Path) -> Result<Vec<String>> {
-    Ok(dir_entries(dir)?
-        .into_iter()
-        .filter(|e| e.is_dir && !e.name.starts_with('.'))
-        .map(|e| e.name)
-        .collect())
-}
-
-/// Reads a whole file, `None` when it does not exist.
-pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io("read", path)(e)),
-    }
-}
-
-/// [`read_optional`] refusing a symbolic link at the last component.
-pub(crate) fn read_optional_nofollow(path: &Path) -> Result<Option<Vec<u8>>> {
-    use std::io::Read as _;
-    let mut file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(nofollow_flags())
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(classify(e, path, "read")),
+        Err(e) => return Err(Error::io("read", path)(e.into())),
     };
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)
-        .map_err(Error::io("read", path))?;
-    Ok(Some(bytes))
+    read_regular(File::from(fd), path, cap).map(Some)
+}
+
+/// Opens the regular file at `path` for reading without following a link at
+/// its last component and without blocking (a FIFO, device or folder is
+/// [`Error::NotRegularFile`]); `None` when it does not exist.
+pub(crate) fn open_regular_path(path: &Path) -> Result<Option<File>> {
+    let flags =
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let file = match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => File::from(fd),
+        Err(e) if is(&e, Errno::NOENT) => return Ok(None),
+        Err(e) if is(&e, Errno::LOOP) => {
+            return Err(Error::NotRegularFile {
+                path: path.to_owned(),
+                kind: "symbolic link",
+            });
+        }
+        Err(e) => return Err(Error::io("open", path)(e.into())),
+    };
+    check_regular(&file, path)?;
+    Ok(Some(file))
+}
+
+/// Maps an error opening the root `path` onto clear variants.
+fn classify_path(e: Errno, path: &Path, action: &'static str) -> Error {
+    if is(&e, Errno::LOOP) || is(&e, Errno::NOTDIR) {
+        match fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Error::Symlink {
+                    path: path.to_owned(),
+                };
+            }
+            Ok(m) if !m.is_dir() => {
+                return Error::NotADirectory {
+                    path: path.to_owned(),
+                };
+            }
+            _ => {}
+        }
+    }
+    Error::io(action, path)(e.into())
 }
 
 /// The permission bits of `path` (for tests).
 #[cfg(test)]
 pub(crate) fn tests_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
     fs::symlink_metadata(path)
         .map(|m| m.permissions().mode() & 0o777)
         .unwrap_or(0)
@@ -248,28 +727,96 @@ mod tests {
     fn refuses_links() {
         let tmp = tempfile::tempdir().unwrap();
         let outside = tempfile::tempdir().unwrap();
-        let link = tmp.path().join("pressed");
-        symlink(outside.path(), &link).unwrap();
-        assert!(matches!(ensure_dir(&link), Err(Error::Symlink { .. })));
-        let file_link = tmp.path().join("f.json");
-        symlink(outside.path().join("f.json"), &file_link).unwrap();
+        let root = Dir::open_root(tmp.path()).unwrap().unwrap();
+        symlink(outside.path(), tmp.path().join("pressed")).unwrap();
         assert!(matches!(
-            create_file(&file_link, b"x", FILE_MODE),
+            root.ensure_sub("pressed"),
             Err(Error::Symlink { .. })
         ));
         assert!(matches!(
-            write_atomic(&link, "r.json", b"x", FILE_MODE, false),
+            root.ensure_walk(&["pressed", "x"]),
             Err(Error::Symlink { .. })
         ));
+        symlink(outside.path().join("f.json"), tmp.path().join("f.json")).unwrap();
+        assert!(matches!(
+            root.create_file("f.json", b"x", FILE_MODE),
+            Err(Error::Symlink { .. })
+        ));
+        assert!(matches!(
+            root.read("f.json", 10),
+            Err(Error::NotRegularFile { .. })
+        ));
+        // A rename over a link replaces the link, never writes its target.
+        root.write_atomic("f.json", b"x", FILE_MODE, false).unwrap();
         assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+        assert_eq!(fs::read(tmp.path().join("f.json")).unwrap(), b"x");
     }
 
     #[test]
-    fn atomic_write_replaces() {
+    fn atomic_write_replaces_and_sweeps_stale_temp_files() {
         let tmp = tempfile::tempdir().unwrap();
-        write_atomic(tmp.path(), "a", b"one", FILE_MODE, true).unwrap();
-        write_atomic(tmp.path(), "a", b"two", FILE_MODE, false).unwrap();
+        let root = Dir::open_root(tmp.path()).unwrap().unwrap();
+        root.write_atomic("a", b"one", FILE_MODE, true).unwrap();
+        let fresh = root.create_file(".tmp-fresh", b"s", FILE_MODE).unwrap();
+        let old = root.create_file(".tmp-old", b"s", FILE_MODE).unwrap();
+        old.set_modified(SystemTime::now() - 2 * STALE_TMP).unwrap();
+        drop((fresh, old));
+        let stale_dir = root.ensure_walk(&[".tmp-dir", "inner"]).unwrap();
+        stale_dir.create_file("f", b"s", FILE_MODE).unwrap();
+        File::open(tmp.path().join(".tmp-dir"))
+            .unwrap()
+            .set_modified(SystemTime::now() - 2 * STALE_TMP)
+            .unwrap();
+        root.write_atomic("a", b"two", FILE_MODE, false).unwrap();
         assert_eq!(fs::read(tmp.path().join("a")).unwrap(), b"two");
-        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
+        let mut names: Vec<String> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".tmp-fresh", "a"]);
+    }
+
+    #[test]
+    fn reads_only_regular_files_up_to_the_cap() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Dir::open_root(tmp.path()).unwrap().unwrap();
+        fs::write(tmp.path().join("big"), vec![b'x'; 11]).unwrap();
+        assert!(matches!(
+            root.read("big", 10),
+            Err(Error::TooLarge { limit: 10, .. })
+        ));
+        assert_eq!(root.read("big", 11).unwrap().unwrap().len(), 11);
+        fs::create_dir(tmp.path().join("d.json")).unwrap();
+        assert!(matches!(
+            root.read("d.json", 10),
+            Err(Error::NotRegularFile {
+                kind: "directory",
+                ..
+            })
+        ));
+        symlink("/dev/zero", tmp.path().join("zero")).unwrap();
+        assert!(matches!(
+            read_path(&tmp.path().join("zero"), 10, true),
+            Err(Error::NotRegularFile {
+                kind: "character device",
+                ..
+            })
+        ));
+        assert!(root.read("missing", 10).unwrap().is_none());
+    }
+
+    #[test]
+    fn remove_tree_never_follows_links() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("keep"), "k").unwrap();
+        let root = Dir::open_root(tmp.path()).unwrap().unwrap();
+        let d = root.ensure_walk(&["d", "e"]).unwrap();
+        d.create_file("f", b"x", FILE_MODE).unwrap();
+        symlink(outside.path(), tmp.path().join("d/link")).unwrap();
+        root.remove_tree("d").unwrap();
+        assert!(!tmp.path().join("d").exists());
+        assert!(outside.path().join("keep").exists());
     }
 }

@@ -1,19 +1,15 @@
 //! Run records: one JSON file per press in `buttons/<name>/pressed/`.
 
-use std::fs::Permissions;
-use std::fs::{self, File, OpenOptions};
-use std::io;
-use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
 
 use buttons_spec::{ButtonName, RunRecord, Timestamp};
 use camino::Utf8PathBuf;
-use nix::fcntl::OFlag;
 
 use crate::buttons::PRESSED_DIR;
 use crate::error::{Error, Result};
-use crate::private_fs::{self, FILE_MODE, TMP_PREFIX};
+use crate::private_fs::{self, Dir, FILE_MODE, TMP_PREFIX};
 use crate::store::{BUTTONS_DIR, Store};
 
 /// How many records a button keeps; older ones are pruned.
@@ -24,8 +20,8 @@ const LOCK_FILE: &str = ".lock";
 const COUNT_WIDTH: usize = 21;
 pub(crate) const RECORD_EXT: &str = ".json";
 pub(crate) const PROGRESS_EXT: &str = ".jsonl";
-/// Temporary files older than this were left by a writer that died.
-const STALE_TMP: Duration = Duration::from_secs(600);
+/// The largest run record read: 4 MiB.
+pub const MAX_RECORD_BYTES: u64 = 4 * 1024 * 1024;
 
 /// A run record with the button it belongs to and its file.
 #[derive(Debug, Clone)]
@@ -104,28 +100,34 @@ impl Store {
         self.button_dir(name).join(PRESSED_DIR)
     }
 
+    /// A handle on a button's `pressed/` (never through a link); `None`
+    /// when the button or the folder does not exist.
+    pub(crate) fn pressed_handle(&self, name: &ButtonName) -> Result<Option<Dir>> {
+        self.handle(&[BUTTONS_DIR, name.as_str(), PRESSED_DIR])
+    }
+
     /// The UTF-8-named entries of a button's `pressed/` with their paths
     /// (none when the folder does not exist).
     pub(crate) fn pressed_files(&self, name: &ButtonName) -> Result<Vec<(String, PathBuf)>> {
-        Ok(
-            private_fs::dir_entries(self.pressed_dir(name).as_std_path())?
-                .into_iter()
-                .map(|e| (e.name, e.path))
-                .collect(),
-        )
+        let Some(dir) = self.pressed_handle(name)? else {
+            return Ok(Vec::new());
+        };
+        Ok(dir
+            .entries()?
+            .into_iter()
+            .filter_map(|e| e.name.into_string().ok())
+            .map(|n| {
+                let path = dir.join(&n);
+                (n, path)
+            })
+            .collect())
     }
 
-    /// Makes sure `pressed/` exists as a private, real directory (never a link).
-    pub(crate) fn ensure_pressed(&self, name: &ButtonName) -> Result<PathBuf> {
-        if fs::symlink_metadata(self.button_dir(name)).is_err() {
-            return Err(Error::NotFound {
-                name: name.to_string(),
-            });
-        }
-        private_fs::ensure_dirs(
-            self.root.as_std_path(),
-            &[BUTTONS_DIR, name.as_str(), PRESSED_DIR],
-        )
+    /// Makes sure `pressed/` exists as a private, real directory (never a
+    /// link) and returns a handle on it: every write of a press goes through
+    /// it, so a folder swapped for a link meanwhile changes nothing.
+    pub(crate) fn ensure_pressed(&self, name: &ButtonName) -> Result<Dir> {
+        self.button_handle(name)?.ensure_sub(PRESSED_DIR)
     }
 
     /// Creates the empty progress file of run `id` (`pressed/<id>.jsonl`,
@@ -133,20 +135,18 @@ impl Store {
     /// `BUTTONS_PROGRESS_PATH`.
     pub fn create_progress_file(&self, name: &ButtonName, id: &RunId) -> Result<Utf8PathBuf> {
         let dir = self.ensure_pressed(name)?;
-        let path = dir.join(id.progress_file());
-        private_fs::create_file(&path, b"", FILE_MODE)?;
-        Ok(utf8(path))
+        let file = id.progress_file();
+        dir.create_file(&file, b"", FILE_MODE)?;
+        Ok(utf8(dir.join(file)))
     }
 
     /// Removes the progress file of run `id`, if there is one (e.g. when its
     /// record could not be written).
     pub fn remove_progress_file(&self, name: &ButtonName, id: &RunId) -> Result<()> {
-        remove_if_present(
-            &self
-                .pressed_dir(name)
-                .join(id.progress_file())
-                .into_std_path_buf(),
-        )
+        match self.pressed_handle(name)? {
+            Some(dir) => dir.remove_file(id.progress_file()).map(drop),
+            None => Ok(()),
+        }
     }
 
     /// Writes a run record atomically (temporary file in `pressed/`, fsync,
@@ -175,8 +175,7 @@ impl Store {
         let dir = self.ensure_pressed(name)?;
         let mut json = serde_json::to_string_pretty(record).expect("a RunRecord always serializes");
         json.push('\n');
-        let path =
-            private_fs::write_atomic(&dir, &id.record_file(), json.as_bytes(), FILE_MODE, true)?;
+        let path = dir.write_atomic(&id.record_file(), json.as_bytes(), FILE_MODE, true)?;
         let lock = lock_pressed(&dir)?;
         match read_count(&lock) {
             Some(count) if count < MAX_RECORDS => write_count(&lock, &dir, count + 1)?,
@@ -199,16 +198,36 @@ impl Store {
     /// button when `name` is `None`. Records that cannot be parsed are skipped;
     /// temporary files are never read.
     pub fn records(&self, name: Option<&ButtonName>, last: usize) -> Result<Vec<StoredRecord>> {
+        Ok(self.records_counted(name, last)?.0)
+    }
+
+    /// [`Store::records`] with how many record files were skipped because
+    /// they could not be read or parsed (a folder named `x.json`, a FIFO, a
+    /// file over [`MAX_RECORD_BYTES`], broken JSON).
+    pub fn records_counted(
+        &self,
+        name: Option<&ButtonName>,
+        last: usize,
+    ) -> Result<(Vec<StoredRecord>, usize)> {
         let mut out = Vec::new();
+        let mut skipped = 0;
         for file in self.record_files(name)? {
             if out.len() >= last {
                 break;
             }
-            if let Some(stored) = read_stored(file)? {
-                out.push(stored);
+            match self.read_record(&file) {
+                Ok(Some(record)) => out.push(StoredRecord {
+                    button: file.button,
+                    id: file.id,
+                    path: file.path,
+                    record,
+                }),
+                // Pruned meanwhile.
+                Ok(None) => {}
+                Err(_) => skipped += 1,
             }
         }
-        Ok(out)
+        Ok((out, skipped))
     }
 
     /// The record files of one button, or of every button, newest first
@@ -216,11 +235,7 @@ impl Store {
     pub(crate) fn record_files(&self, name: Option<&ButtonName>) -> Result<Vec<RecordFile>> {
         let names: Vec<ButtonName> = match name {
             Some(name) => {
-                if fs::symlink_metadata(self.button_dir(name)).is_err() {
-                    return Err(Error::NotFound {
-                        name: name.to_string(),
-                    });
-                }
+                self.button_handle(name)?;
                 vec![name.clone()]
             }
             None => self.button_names()?,
@@ -251,38 +266,58 @@ pub(crate) struct RecordFile {
     pub(crate) path: Utf8PathBuf,
 }
 
-/// Reads and parses a whole record file; `None` when it was pruned meanwhile
-/// or cannot be parsed.
-pub(crate) fn read_stored(file: RecordFile) -> Result<Option<StoredRecord>> {
-    let Some(bytes) = private_fs::read_optional(file.path.as_std_path())? else {
-        return Ok(None);
-    };
-    Ok(serde_json::from_slice::<RunRecord>(&bytes)
-        .ok()
-        .map(|record| StoredRecord {
-            button: file.button,
-            id: file.id,
-            path: file.path,
-            record,
-        }))
+impl Store {
+    /// Opens a record file through the handles of `buttons/`, the button's
+    /// folder and `pressed/` (never through a link, never blocking, a
+    /// regular file only); `None` when it is gone.
+    pub(crate) fn open_record(&self, file: &RecordFile) -> Result<Option<File>> {
+        let Ok(button) = ButtonName::new(&file.button) else {
+            return Ok(None);
+        };
+        match self.pressed_handle(&button)? {
+            Some(dir) => dir.open_regular(&file.id.record_file()),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads and parses a whole record file; `None` when it was pruned
+    /// meanwhile or cannot be read or parsed.
+    pub(crate) fn read_stored(&self, file: RecordFile) -> Result<Option<StoredRecord>> {
+        Ok(self
+            .read_record(&file)
+            .ok()
+            .flatten()
+            .map(|record| StoredRecord {
+                button: file.button,
+                id: file.id,
+                path: file.path,
+                record,
+            }))
+    }
+
+    /// Reads and parses a record file (see [`Store::open_record`]), at most
+    /// [`MAX_RECORD_BYTES`]; `None` when it is gone.
+    fn read_record(&self, file: &RecordFile) -> Result<Option<RunRecord>> {
+        let path = file.path.as_std_path();
+        let Some(opened) = self.open_record(file)? else {
+            return Ok(None);
+        };
+        let bytes = private_fs::read_capped(opened, path, MAX_RECORD_BYTES)?;
+        serde_json::from_slice::<RunRecord>(&bytes)
+            .map(Some)
+            .map_err(|e| Error::Corrupt {
+                path: path.to_owned(),
+                source: Box::new(e),
+            })
+    }
 }
 
 /// Opens `pressed/.lock` (never through a link) and holds it exclusively
 /// until the returned file is dropped.
-fn lock_pressed(dir: &Path) -> Result<File> {
-    let lock_path = dir.join(LOCK_FILE);
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .mode(FILE_MODE)
-        .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
-        .open(&lock_path)
-        .map_err(Error::io("open", &lock_path))?;
-    lock.set_permissions(Permissions::from_mode(FILE_MODE))
-        .map_err(Error::io("set permissions of", &lock_path))?;
-    lock.lock().map_err(Error::io("lock", &lock_path))?;
+fn lock_pressed(dir: &Dir) -> Result<File> {
+    let lock = dir.open_lock_file(LOCK_FILE)?;
+    lock.lock()
+        .map_err(Error::io("lock", dir.join(LOCK_FILE)))?;
     Ok(lock)
 }
 
@@ -293,7 +328,7 @@ fn read_count(lock: &File) -> Option<usize> {
     std::str::from_utf8(&buf[..n]).ok()?.trim().parse().ok()
 }
 
-fn write_count(lock: &File, dir: &Path, count: usize) -> Result<()> {
+fn write_count(lock: &File, dir: &Dir, count: usize) -> Result<()> {
     // Fixed width, so a shorter number never leaves digits of a longer one.
     let text = format!("{count:>width$}\n", width = COUNT_WIDTH - 1);
     lock.write_all_at(text.as_bytes(), 0)
@@ -303,32 +338,22 @@ fn write_count(lock: &File, dir: &Path, count: usize) -> Result<()> {
 /// With the lock held: removes the oldest records beyond `keep` (and progress
 /// files beyond [`MAX_RECORDS`]), temporary files left by writers that
 /// died and active-run markers of presses that are gone, then stores the exact record count in the lock file.
-fn prune_locked(lock: &File, dir: &Path, keep: usize) -> Result<()> {
+fn prune_locked(lock: &File, dir: &Dir, keep: usize) -> Result<()> {
+    dir.sweep_stale_tmp();
     let mut records = Vec::new();
     let mut progress = Vec::new();
-    let now = SystemTime::now();
-    for entry in fs::read_dir(dir).map_err(Error::io("read", dir))? {
-        let entry = entry.map_err(Error::io("read", dir))?;
-        let Ok(name) = entry.file_name().into_string() else {
+    for entry in dir.entries()? {
+        let Ok(name) = entry.name.into_string() else {
             continue;
         };
         if name.starts_with(TMP_PREFIX) {
-            let stale = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| now.duration_since(t).ok())
-                .is_some_and(|age| age > STALE_TMP);
-            if stale {
-                remove_if_present(&entry.path())?;
-            }
+            continue;
         } else if is_record_name(&name) {
             records.push(name);
         } else if !name.starts_with('.') && name.ends_with(PROGRESS_EXT) {
             progress.push(name);
-        } else if crate::runs::is_marker_name(&name) && !crate::runs::marker_is_live(&entry.path())
-        {
-            remove_if_present(&entry.path())?;
+        } else if crate::runs::is_marker_name(&name) && !crate::runs::marker_is_live(dir, &name) {
+            dir.remove_file(&name)?;
         }
     }
     let remaining = records.len().min(keep);
@@ -337,17 +362,9 @@ fn prune_locked(lock: &File, dir: &Path, keep: usize) -> Result<()> {
             list.sort_unstable();
             let excess = list.len() - keep;
             for old in &list[..excess] {
-                remove_if_present(&dir.join(old))?;
+                dir.remove_file(old)?;
             }
         }
     }
     write_count(lock, dir, remaining)
-}
-
-pub(crate) fn remove_if_present(path: &Path) -> Result<()> {
-    match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io("remove", path)(e)),
-    }
 }

@@ -4,18 +4,20 @@
 //! record is written (or the press failed). A marker whose process is gone
 //! (a crashed press) is never listed, and pruning removes it.
 
+#[cfg(test)]
 use std::fs;
-use std::io;
-use std::path::Path;
 
 use buttons_spec::{ButtonName, Timestamp};
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::private_fs::{self, FILE_MODE};
-use crate::records::{RunId, remove_if_present, utf8};
-use crate::store::Store;
+use crate::error::Result;
+use crate::private_fs::{Dir, FILE_MODE, Kind};
+use crate::records::{RunId, utf8};
+use crate::store::{BUTTONS_DIR, Store};
+
+/// The largest marker read (they hold a few dozen bytes).
+const MAX_MARKER_BYTES: u64 = 64 * 1024;
 
 /// The extension of active-run markers: `pressed/<id>.running`.
 pub const MARKER_EXT: &str = ".running";
@@ -51,20 +53,20 @@ pub fn pid_alive(pid: u32) -> bool {
     }
 }
 
-fn read_marker(path: &Path) -> Option<ActiveRun> {
-    let bytes = private_fs::read_optional(path).ok()??;
+/// Reads the marker `file` in `pressed/` (through its handle).
+fn read_marker(dir: &Dir, file: &str) -> Option<ActiveRun> {
+    let bytes = dir.read(file, MAX_MARKER_BYTES).ok()??;
     serde_json::from_slice(&bytes).ok()
 }
 
-/// Whether the marker at `path` belongs to a press still under way: its
-/// process lives and its record is not written yet.
-pub(crate) fn marker_is_live(path: &Path) -> bool {
-    read_marker(path).is_some_and(|run| live(path, &run))
+/// Whether the marker `file` in `pressed/` belongs to a press still under
+/// way: its process lives and its record is not written yet.
+pub(crate) fn marker_is_live(dir: &Dir, file: &str) -> bool {
+    read_marker(dir, file).is_some_and(|run| live(dir, &run))
 }
 
-fn live(marker: &Path, run: &ActiveRun) -> bool {
-    let record = marker.with_file_name(run.id.record_file());
-    pid_alive(run.pid) && fs::symlink_metadata(record).is_err()
+fn live(dir: &Dir, run: &ActiveRun) -> bool {
+    pid_alive(run.pid) && matches!(dir.kind(run.id.record_file()), Ok(None))
 }
 
 impl RunId {
@@ -92,24 +94,25 @@ impl Store {
             id: id.clone(),
         };
         let json = serde_json::to_vec(&run).expect("an ActiveRun always serializes");
-        let path = private_fs::write_atomic(&dir, &id.marker_file(), &json, FILE_MODE, false)?;
+        let path = dir.write_atomic(&id.marker_file(), &json, FILE_MODE, false)?;
         Ok(utf8(path))
     }
 
     /// Removes the marker of run `id`, if there is one.
     pub fn clear_running(&self, name: &ButtonName, id: &RunId) -> Result<()> {
-        remove_if_present(
-            &self
-                .pressed_dir(name)
-                .join(id.marker_file())
-                .into_std_path_buf(),
-        )
+        match self.pressed_handle(name)? {
+            Some(dir) => dir.remove_file(id.marker_file()).map(drop),
+            None => Ok(()),
+        }
     }
 
     /// Whether run `id` of `name` is still under way: its marker is there,
     /// its process lives and its record is not written yet.
     pub fn is_running(&self, name: &ButtonName, id: &RunId) -> bool {
-        marker_is_live(self.pressed_dir(name).join(id.marker_file()).as_std_path())
+        match self.pressed_handle(name) {
+            Ok(Some(dir)) => marker_is_live(&dir, &id.marker_file()),
+            _ => false,
+        }
     }
 
     /// The presses under way in every button, oldest first. Markers left by
@@ -117,14 +120,20 @@ impl Store {
     pub fn active_runs(&self) -> Result<Vec<ActiveRun>> {
         let mut out = Vec::new();
         for button in self.button_names()? {
-            for (file, path) in self.pressed_files(&button)? {
-                if !is_marker_name(&file) {
+            let Some(dir) = self.pressed_handle(&button)? else {
+                continue;
+            };
+            for entry in dir.entries()? {
+                let Some(file) = entry.name_str() else {
+                    continue;
+                };
+                if !is_marker_name(file) {
                     continue;
                 }
-                if let Some(run) = read_marker(&path)
+                if let Some(run) = read_marker(&dir, file)
                     && run.button == button.as_str()
                     && file.strip_suffix(MARKER_EXT) == Some(run.id.as_str())
-                    && live(&path, &run)
+                    && live(&dir, &run)
                 {
                     out.push(run);
                 }
@@ -134,24 +143,20 @@ impl Store {
         Ok(out)
     }
 
-    /// The names of the button folders (without reading their specs).
+    /// The names of the button folders (without reading their specs);
+    /// links are not button folders.
     pub(crate) fn button_names(&self) -> Result<Vec<ButtonName>> {
-        let dir = self.buttons_dir();
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("read", &dir)(e)),
+        let Some(dir) = self.handle(&[BUTTONS_DIR])? else {
+            return Ok(Vec::new());
         };
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(Error::io("read", &dir))?;
-            if let Ok(file) = entry.file_name().into_string()
-                && !file.starts_with('.')
-                && let Ok(name) = ButtonName::new(&file)
-            {
-                names.push(name);
-            }
-        }
+        let mut names: Vec<ButtonName> = dir
+            .entries()?
+            .into_iter()
+            .filter(|e| e.kind == Kind::Dir)
+            .filter_map(|e| e.name.into_string().ok())
+            .filter(|n| !n.starts_with('.'))
+            .filter_map(|n| ButtonName::new(&n).ok())
+            .collect();
         names.sort();
         Ok(names)
     }
@@ -177,7 +182,7 @@ mod tests {
             .unwrap();
         let id = RunId::new(Timestamp::now());
         let path = store.mark_running(&name, &id, Timestamp::now()).unwrap();
-        assert_eq!(private_fs::tests_mode(path.as_std_path()), 0o600);
+        assert_eq!(crate::private_fs::tests_mode(path.as_std_path()), 0o600);
         let runs = store.active_runs().unwrap();
         assert_eq!(runs.len(), 1);
         assert_eq!(runs[0].id, id);

@@ -10,7 +10,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::error::{Error, Result};
 use crate::location::Location;
-use crate::private_fs::{self, DIR_MODE, FILE_MODE};
+use crate::private_fs::{DIR_MODE, Dir, FILE_MODE};
 
 /// The folder of buttons inside the data directory.
 pub const BUTTONS_DIR: &str = "buttons";
@@ -25,7 +25,11 @@ pub const GITIGNORE_LINES: &[&str] = &[
     "drawers/*/pressed/",
     "idempotency/",
     "queues/",
+    ".tmp-*",
 ];
+
+/// The largest `.gitignore` read (1 MiB).
+const MAX_GITIGNORE_BYTES: u64 = 1024 * 1024;
 
 const AGENTS_MD: &str = "\
 # Buttons
@@ -120,11 +124,16 @@ impl Store {
         let resolved = fs::canonicalize(&location.root).unwrap_or_else(|_| location.root.clone());
         let root =
             Utf8PathBuf::from_path_buf(resolved).map_err(|path| Error::NonUtf8Path { path })?;
+        // The global directory may be a link too (a dotfiles checkout): it is
+        // resolved once here, as the data directory is, so that the handles
+        // opened on it later (which never follow a link) accept it.
+        let global = location
+            .global
+            .clone()
+            .filter(|g| *g != location.root)
+            .map(|g| fs::canonicalize(&g).unwrap_or(g));
         Ok(Self {
-            global: location
-                .global
-                .clone()
-                .filter(|g| *g != location.root && g.as_path() != root.as_std_path()),
+            global: global.filter(|g| g.as_path() != root.as_std_path()),
             root,
             notice,
         })
@@ -155,18 +164,42 @@ impl Store {
         self.root.join(BUTTONS_DIR)
     }
 
-    /// Creates the data directory and `buttons/` (0700) if missing.
-    pub(crate) fn ensure_root(&self) -> Result<PathBuf> {
-        private_fs::ensure_dirs(self.root.as_std_path(), &[BUTTONS_DIR])
+    /// A handle on the data directory; `None` when it does not exist yet.
+    pub(crate) fn root_handle(&self) -> Result<Option<Dir>> {
+        Dir::open_root(self.root.as_std_path())
+    }
+
+    /// A handle on the data directory, created (0700) if missing.
+    pub(crate) fn ensure_root_handle(&self) -> Result<Dir> {
+        Dir::ensure_root(self.root.as_std_path())
+    }
+
+    /// A handle on `parts` below the data directory (never through a link);
+    /// `None` when one of them does not exist.
+    pub(crate) fn handle(&self, parts: &[&str]) -> Result<Option<Dir>> {
+        match self.root_handle()? {
+            Some(root) => root.walk(parts),
+            None => Ok(None),
+        }
+    }
+
+    /// Creates the data directory and `buttons/` (0700) if missing, and
+    /// returns a handle on `buttons/`. An existing `.gitignore` that lacks
+    /// the temporary-file line gets it (an upgrade from an older version).
+    pub(crate) fn ensure_buttons(&self) -> Result<Dir> {
+        let root = self.ensure_root_handle()?;
+        ensure_gitignore_tmp(&root);
+        root.ensure_sub(BUTTONS_DIR)
     }
 
     /// Sets up the data directory: folders, `.gitignore` (missing lines are
     /// added, the user's own kept) and a short `AGENTS.md` (kept if present).
     pub fn init(&self) -> Result<InitReport> {
         let created = !self.root.exists();
-        self.ensure_root()?;
-        let gitignore = self.root.join(".gitignore");
-        let existing = private_fs::read_optional(gitignore.as_std_path())?
+        let root = self.ensure_root_handle()?;
+        root.ensure_sub(BUTTONS_DIR)?;
+        let existing = root
+            .read(GITIGNORE, MAX_GITIGNORE_BYTES)?
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
         let present: Vec<&str> = existing.lines().map(str::trim).collect();
@@ -189,23 +222,13 @@ impl Store {
                 text.push_str(line);
                 text.push('\n');
             }
-            private_fs::write_atomic(
-                self.root.as_std_path(),
-                ".gitignore",
-                text.as_bytes(),
-                FILE_MODE,
-                false,
-            )?;
+            root.write_atomic(GITIGNORE, text.as_bytes(), FILE_MODE, false)?;
         }
-        let agents = self.root.join("AGENTS.md");
-        let wrote_agents =
-            match private_fs::create_file(agents.as_std_path(), AGENTS_MD.as_bytes(), FILE_MODE) {
-                Ok(_) => true,
-                Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => {
-                    false
-                }
-                Err(e) => return Err(e),
-            };
+        let wrote_agents = match root.create_file("AGENTS.md", AGENTS_MD.as_bytes(), FILE_MODE) {
+            Ok(_) => true,
+            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => false,
+            Err(e) => return Err(e),
+        };
         Ok(InitReport {
             root: self.root.clone(),
             created,
@@ -227,6 +250,32 @@ pub struct InitReport {
     /// Whether `AGENTS.md` was written (it is never overwritten).
     pub wrote_agents_md: bool,
 }
+
+const GITIGNORE: &str = ".gitignore";
+
+/// Adds the `.tmp-*` line to an existing `.gitignore` of the data directory
+/// that lacks it (one written by an older version), so the temporary files
+/// of writers that were killed are never offered for commit. Best effort; a
+/// data directory without `.gitignore` (never `init`ed) is left alone.
+pub(crate) fn ensure_gitignore_tmp(root: &Dir) {
+    let Ok(Some(bytes)) = root.read(GITIGNORE, MAX_GITIGNORE_BYTES) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    if text.lines().any(|l| l.trim() == TMP_LINE) {
+        return;
+    }
+    let mut text = text.into_owned();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(TMP_LINE);
+    text.push('\n');
+    let _ = root.write_atomic(GITIGNORE, text.as_bytes(), FILE_MODE, false);
+}
+
+/// The `.gitignore` line covering temporary files and folders.
+const TMP_LINE: &str = ".tmp-*";
 
 fn check_existing_root(root: &Path) -> Result<Option<Notice>> {
     let meta = match fs::metadata(root) {

@@ -7,8 +7,7 @@
 //! fields, so summarizing hundreds of large records stays cheap. A record
 //! written in another field order is parsed in full instead.
 
-use std::fs::File;
-use std::io::{self, Read};
+use std::io::Read;
 use std::os::unix::fs::FileExt;
 
 use buttons_spec::{ButtonName, ErrorCode, RunRecord, Status, Timestamp};
@@ -16,7 +15,7 @@ use camino::Utf8PathBuf;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::records::{RecordFile, RunId, StoredRecord, read_stored};
+use crate::records::{RecordFile, RunId, StoredRecord};
 use crate::store::Store;
 
 /// Bytes read from the start of a record for its head fields.
@@ -162,12 +161,10 @@ fn parse_duration(suffix: &[u8]) -> Option<u64> {
     best
 }
 
-fn read_summary(file: &RecordFile) -> Result<Option<RecordSummary>> {
+fn read_summary(store: &Store, file: &RecordFile) -> Result<Option<RecordSummary>> {
     let path = file.path.as_std_path();
-    let mut f = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("open", path)(e)),
+    let Some(mut f) = store.open_record(file)? else {
+        return Ok(None);
     };
     let mut prefix = Vec::with_capacity(HEAD_BYTES);
     (&mut f)
@@ -176,7 +173,8 @@ fn read_summary(file: &RecordFile) -> Result<Option<RecordSummary>> {
         .map_err(Error::io("read", path))?;
     let Some(head) = parse_head(&prefix) else {
         // Another field order, or a record too short to have output: parse it all.
-        return Ok(read_stored(file.clone())?
+        return Ok(store
+            .read_stored(file.clone())?
             .map(|stored| RecordSummary::from_stored(file, &stored.record)));
     };
     let len = f.metadata().map_err(Error::io("read", path))?.len();
@@ -227,7 +225,8 @@ impl Store {
             if out.len() >= last {
                 break;
             }
-            if let Some(summary) = read_summary(&file)?
+            // An unreadable record (a folder, a FIFO) is skipped, as by `records`.
+            if let Ok(Some(summary)) = read_summary(self, &file)
                 && keep(&summary)
             {
                 out.push(summary);
@@ -238,7 +237,7 @@ impl Store {
 
     /// The full record a summary describes (`None` if it was pruned since).
     pub fn record_of(&self, summary: &RecordSummary) -> Result<Option<StoredRecord>> {
-        read_stored(RecordFile {
+        self.read_stored(RecordFile {
             id: summary.id.clone(),
             button: summary.button.clone(),
             path: summary.path.clone(),
@@ -248,8 +247,19 @@ impl Store {
     /// The first `max_bytes` of a record's stderr (cut on a character
     /// boundary), or `None` if the record was pruned since.
     pub fn stderr_head(&self, summary: &RecordSummary, max_bytes: usize) -> Result<Option<String>> {
-        let path = summary.path.as_std_path();
-        let Some(bytes) = crate::private_fs::read_optional(path)? else {
+        let file = RecordFile {
+            id: summary.id.clone(),
+            button: summary.button.clone(),
+            path: summary.path.clone(),
+        };
+        let Ok(Some(opened)) = self.open_record(&file) else {
+            return Ok(None);
+        };
+        let Ok(bytes) = crate::private_fs::read_capped(
+            opened,
+            summary.path.as_std_path(),
+            crate::records::MAX_RECORD_BYTES,
+        ) else {
             return Ok(None);
         };
         let Ok(StderrOnly { mut stderr }) = serde_json::from_slice(&bytes) else {

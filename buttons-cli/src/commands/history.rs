@@ -9,7 +9,9 @@ use crate::output::{Output, Reply, table};
 pub(crate) fn run(args: HistoryArgs, out: Output) -> CliResult<Reply> {
     let store = super::open_store(out)?;
     let name = args.name.as_deref().map(super::button_name).transpose()?;
-    let records = store.records(name.as_ref(), args.last)?;
+    // Unreadable records (a folder named x.json, a FIFO, broken JSON) are
+    // skipped and counted, never fatal.
+    let (records, skipped) = store.records_counted(name.as_ref(), args.last)?;
     let mut rows = Vec::with_capacity(records.len());
     let mut data = Vec::with_capacity(records.len());
     for stored in records {
@@ -31,7 +33,7 @@ pub(crate) fn run(args: HistoryArgs, out: Output) -> CliResult<Reply> {
         }
         data.push(value);
     }
-    let reply = if rows.is_empty() {
+    let mut reply = if rows.is_empty() {
         Reply::new(data).stderr("No presses recorded yet.")
     } else {
         Reply::new(data).stdout(table(
@@ -39,5 +41,15 @@ pub(crate) fn run(args: HistoryArgs, out: Output) -> CliResult<Reply> {
             &rows,
         ))
     };
+    if skipped > 0 {
+        let plural = if skipped == 1 { "" } else { "s" };
+        let line = format!("skipped {skipped} unreadable record{plural}");
+        reply.stderr = if reply.stderr.is_empty() {
+            line
+        } else {
+            format!("{}\n{line}", reply.stderr)
+        };
+        reply.skipped = Some(skipped);
+    }
     Ok(reply)
 }

@@ -47,16 +47,18 @@ pub(crate) fn run(command: McpCommand, out: Output) -> CliResult<Reply> {
     let name = button_name(&name)?;
     let verb = if enabled { "enabled" } else { "disabled" };
     if store.drawer_exists(&name) {
-        let mut drawer = store.load_drawer(&name)?;
-        if enabled && drawer.kind() != DrawerKind::Action {
-            return Err(CliError::new(
-                ErrorCode::FlowRuntimeRequired,
-                format!("{name} is a flow drawer: it cannot be pressed, so it is no MCP tool"),
-            )
-            .with_hint("enable an action drawer (steps), or a button"));
-        }
-        drawer.mcp_enabled = enabled;
-        let drawer = store.save_drawer(&drawer, Timestamp::now())?;
+        // Read-modify-write under the drawer's lock.
+        let drawer = store.update_drawer(&name, Timestamp::now(), |drawer| {
+            if enabled && drawer.kind() != DrawerKind::Action {
+                return Err(CliError::new(
+                    ErrorCode::FlowRuntimeRequired,
+                    format!("{name} is a flow drawer: it cannot be pressed, so it is no MCP tool"),
+                )
+                .with_hint("enable an action drawer (steps), or a button"));
+            }
+            drawer.mcp_enabled = enabled;
+            Ok(())
+        })?;
         return Ok(
             Reply::new(json!({ "drawer": drawer.name, "mcp_enabled": enabled }))
                 .stdout(format!("MCP {verb} for drawer {}\n", drawer.name)),

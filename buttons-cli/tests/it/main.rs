@@ -9,6 +9,7 @@ mod create_checks;
 mod drawers;
 mod durations;
 mod examples;
+mod hardening_fs;
 mod history;
 mod http;
 mod idempotency;

@@ -2,6 +2,7 @@
 
 mod batteries;
 mod crud;
+mod hardening;
 mod init;
 mod perms;
 mod records;
