@@ -72,7 +72,9 @@ mod prompt;
 mod queue;
 mod secrets;
 mod smash;
+mod triggers;
 mod unix;
+mod webhook;
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
@@ -101,4 +103,13 @@ pub use secrets::{SECRET_MASK, mask_json, mask_secrets};
 pub use smash::{
     MAX_SMASH_CONCURRENCY, OnFailure, SmashItem, SmashOutcome, SmashReport, SmashRequest,
     default_concurrency,
+};
+pub use triggers::{
+    Admission, MAX_TRIGGER_PRESSES, MAX_TRIGGER_WAITING, PressRefused, RELOAD_EVERY, Schedule,
+    TriggerOptions, TriggerPool, TriggerSlot, Triggers, WATCH_DEBOUNCE, WebhookRoute,
+    webhook_paths,
+};
+pub use webhook::{
+    AuthFailure, Authenticator, Headers, JWT_LEEWAY_SECS, MAX_WEBHOOK_BODY, REDACTED_HEADER,
+    WebhookCall, check_button_token, resolve_secret, secret_matches, webhook_payload,
 };

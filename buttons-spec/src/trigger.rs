@@ -268,7 +268,7 @@ pub fn normalize_webhook_path(path: &str) -> Result<String> {
 }
 
 /// Who serves a webhook path.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RouteOwner {
     /// A button's webhook trigger.
     Button {
