@@ -111,5 +111,6 @@ pub use triggers::{
 };
 pub use webhook::{
     AuthFailure, Authenticator, Headers, JWT_LEEWAY_SECS, MAX_WEBHOOK_BODY, REDACTED_HEADER,
-    WebhookCall, check_button_token, resolve_secret, secret_matches, webhook_payload,
+    WebhookCall, check_button_token, generate_secret, resolve_secret, secret_matches,
+    webhook_payload,
 };

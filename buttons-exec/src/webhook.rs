@@ -117,6 +117,18 @@ pub fn secret_matches(expected: &[u8], given: &[u8]) -> bool {
     (same_bytes & same_len).into()
 }
 
+/// A fresh secret: 32 bytes from the system's random source, as 64
+/// lowercase hex digits (webhook tokens, drawer webhook header values).
+pub fn generate_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the system's random source works");
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
 /// `query` (the raw query string) names a `token` parameter.
 fn has_token_param(query: &str) -> bool {
     url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k.eq_ignore_ascii_case("token"))
@@ -433,6 +445,14 @@ mod tests {
 
     fn no_env() -> BTreeMap<String, String> {
         BTreeMap::new()
+    }
+
+    #[test]
+    fn generated_secrets_are_32_random_bytes() {
+        let (a, b) = (generate_secret(), generate_secret());
+        assert_eq!(a.len(), 64);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
     }
 
     #[test]
