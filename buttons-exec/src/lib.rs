@@ -13,7 +13,12 @@
 //! many buttons at once ([`SmashRequest`]). [`Engine::press_drawer`] presses a drawer:
 //! its steps in order, each button step a press through the same pipeline,
 //! with secrets masked in every record ([`Engine::plan_drawer`] is its dry
-//! run). Errors ([`Error`]) carry a stable
+//! run). [`Triggers`] runs a data directory's button triggers (cron
+//! [`Schedule`]s, watched files, webhook routes) and drawer webhooks for a
+//! long-running front end, in a bounded [`TriggerPool`], reloading them every
+//! second; [`Authenticator`], [`check_button_token`] and [`webhook_payload`]
+//! authenticate webhook calls (failing closed) and shape what a drawer
+//! press receives. Errors ([`Error`]) carry a stable
 //! [`code`](Error::code) and a [`hint`](Error::hint) in API terms.
 //!
 //! Below it, [`press`] runs one button from an in-memory spec

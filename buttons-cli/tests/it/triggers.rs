@@ -432,3 +432,24 @@ fn colliding_or_tokenless_webhooks_in_files_are_refused_at_serve_start() {
     let api = server.request("GET", "/api/buttons", &[], b"");
     assert_eq!(api.status, 200);
 }
+
+#[test]
+fn webhooks_do_not_press_http_buttons_unless_allowed() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "web", "--url", "http://127.0.0.1:9/x"]);
+    sb.ok(&[
+        "trigger",
+        "add",
+        "web",
+        "--webhook",
+        "--webhook-path",
+        "/hooks/web",
+        "--token",
+        "web-token",
+    ]);
+    let server = Server::start(&sb, &[]);
+    hook(&server, "/hooks/web", Some("web-token")).assert_error(403, "HTTP_BUTTON_BLOCKED");
+    drop(server);
+    let allowed = Server::start(&sb, &["--allow-http-buttons"]);
+    assert_eq!(hook(&allowed, "/hooks/web", Some("web-token")).status, 202);
+}

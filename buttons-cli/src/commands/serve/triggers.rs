@@ -101,6 +101,9 @@ async fn handle(
             auth.check(&headers, query).map_err(|f| refused(&f))?;
         }
     }
+    if !state.allow_http_buttons {
+        http_buttons_blocked(state, &route)?;
+    }
     let declared_too_long = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -157,4 +160,45 @@ async fn handle(
         }
     };
     Ok((StatusCode::ACCEPTED, Json(response)).into_response())
+}
+
+/// A webhook may not press an HTTP button (directly, or in a drawer's
+/// steps) unless the server runs with `--allow-http-buttons`, as the API.
+fn http_buttons_blocked(state: &AppState, route: &WebhookRoute) -> Result<(), ApiError> {
+    let hint = "start the server with --allow-http-buttons to press HTTP buttons";
+    match route {
+        WebhookRoute::Button { name, .. } => {
+            let loaded = state
+                .engine
+                .load(name.as_str())
+                .map_err(|e| ApiError::exec(&e))?;
+            if !loaded.button.url.is_empty() {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "HTTP_BUTTON_BLOCKED",
+                    format!("{name} is an HTTP button, and this server does not press those"),
+                )
+                .hint(hint));
+            }
+        }
+        WebhookRoute::Drawer { name, .. } => {
+            let (drawer, _) = state
+                .engine
+                .load_drawer_for_press(name)
+                .map_err(|e| ApiError::exec(&e))?;
+            let http = state.engine.drawer_http_buttons(&drawer);
+            if !http.is_empty() {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "HTTP_BUTTON_BLOCKED",
+                    format!(
+                        "drawer {name} may press HTTP buttons ({}), and this server does not press those",
+                        http.join(", ")
+                    ),
+                )
+                .hint(hint));
+            }
+        }
+    }
+    Ok(())
 }
