@@ -78,7 +78,7 @@ pub(crate) enum Command {
     },
     /// `buttons NAME` shows one button.
     /// Drawers: workflows of buttons (`drawer create|list|schema|rm`,
-    /// `drawer NAME [summary|add|connect|set|stage add|press|logs]`).
+    /// `drawer NAME [summary|add|connect|set|stage add|press|logs|trigger webhook]`).
     Drawer {
         /// The verb, or the drawer's name and its verb, and their arguments.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
