@@ -78,12 +78,19 @@ pub(crate) enum Command {
     },
     /// `buttons NAME` shows one button.
     /// Drawers: workflows of buttons (`drawer create|list|schema|rm`,
-    /// `drawer NAME [summary|add|connect|set|stage add|press|logs]`).
+    /// `drawer NAME [summary|add|connect|set|stage add|press|logs|trigger webhook]`).
     Drawer {
         /// The verb, or the drawer's name and its verb, and their arguments.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         words: Vec<String>,
     },
+    /// A button's triggers: cron schedules, watched files, webhooks
+    /// (`trigger add|list|rm`; `buttons serve` runs them).
+    #[command(subcommand)]
+    Trigger(TriggerCommand),
+    /// Serve the drawer and button webhooks alone, on loopback.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     #[command(external_subcommand)]
     Show(Vec<String>),
 }
@@ -360,7 +367,74 @@ pub(crate) struct ServeArgs {
     /// Also press HTTP buttons (refused with 403 by default).
     #[arg(long)]
     pub(crate) allow_http_buttons: bool,
-    /// Do not run triggers (accepted for compatibility: triggers are not built yet).
+    /// Do not run triggers: no cron, watch or webhook presses.
     #[arg(long)]
     pub(crate) no_triggers: bool,
+}
+
+/// `buttons trigger …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TriggerCommand {
+    /// Add a trigger to a button.
+    Add(Box<TriggerAddArgs>),
+    /// List the triggers (of one button, or of all).
+    #[command(visible_alias = "ls")]
+    List {
+        /// The button (default: every button).
+        button: Option<String>,
+    },
+    /// Remove a trigger by its id.
+    #[command(visible_alias = "remove")]
+    Rm {
+        /// The button.
+        button: String,
+        /// The trigger's id (8 hex digits, see `trigger list`).
+        id: String,
+    },
+}
+
+/// `buttons trigger add`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("trigger_kind").required(true).args(["cron", "watch", "webhook"])))]
+pub(crate) struct TriggerAddArgs {
+    /// The button.
+    pub(crate) button: String,
+    /// Press on a schedule (--schedule).
+    #[arg(long, requires = "schedule")]
+    pub(crate) cron: bool,
+    /// 5 cron fields in local time ('*/5 * * * *'), @hourly, @daily, or @every 30s.
+    #[arg(long, value_name = "SPEC")]
+    pub(crate) schedule: Option<String>,
+    /// Press when a file's content changes (--path).
+    #[arg(long, requires = "path")]
+    pub(crate) watch: bool,
+    /// The file to watch (it may not exist yet).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) path: Option<std::path::PathBuf>,
+    /// Press on `POST /PATH` to `buttons serve` (--webhook-path).
+    #[arg(long, requires = "webhook_path")]
+    pub(crate) webhook: bool,
+    /// The webhook's path, e.g. /hooks/deploy (not under /api/).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) webhook_path: Option<String>,
+    /// The webhook's token, sent as the X-Buttons-Token header (default: a generated one).
+    #[arg(long, value_name = "T", conflicts_with = "no_auth")]
+    pub(crate) token: Option<String>,
+    /// A webhook anyone who reaches the server may call (no token).
+    #[arg(long)]
+    pub(crate) no_auth: bool,
+    /// An argument each press gets: key=value (repeatable).
+    #[arg(long = "arg", value_name = "KEY=VALUE")]
+    pub(crate) args: Vec<String>,
+}
+
+/// `buttons webhook …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum WebhookCommand {
+    /// Serve the webhooks (drawers' and buttons') on 127.0.0.1 until Ctrl-C.
+    Listen {
+        /// The port (0 picks a free one and prints it).
+        #[arg(long, default_value_t = 8090)]
+        port: u16,
+    },
 }

@@ -97,6 +97,14 @@ pub enum Error {
     /// validation errors, a missing input).
     #[error("{}", .0.message)]
     Drawer(Box<DrawerError>),
+    /// A cron trigger's schedule is not valid.
+    #[error("invalid schedule {schedule:?}: {reason}")]
+    InvalidSchedule {
+        /// The schedule as given.
+        schedule: String,
+        /// Why it was refused.
+        reason: String,
+    },
 }
 
 /// Why a drawer could not be pressed (see [`Error::Drawer`]).
@@ -145,6 +153,7 @@ impl Error {
             Self::QueueTimeout { .. } => ErrorCode::QueueTimeout,
             Self::Cancelled { .. } => ErrorCode::Cancelled,
             Self::Drawer(d) => d.code,
+            Self::InvalidSchedule { .. } => ErrorCode::ValidationError,
         }
     }
 
@@ -189,6 +198,10 @@ impl Error {
                     .to_owned(),
             ),
             Self::Drawer(d) => Some(d.hint.clone()),
+            Self::InvalidSchedule { .. } => Some(
+                "use 5 cron fields (minute hour day month weekday, e.g. '*/5 * * * *'), @hourly, @daily or @every 30s"
+                    .to_owned(),
+            ),
         }
     }
 

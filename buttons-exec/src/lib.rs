@@ -13,7 +13,12 @@
 //! many buttons at once ([`SmashRequest`]). [`Engine::press_drawer`] presses a drawer:
 //! its steps in order, each button step a press through the same pipeline,
 //! with secrets masked in every record ([`Engine::plan_drawer`] is its dry
-//! run). Errors ([`Error`]) carry a stable
+//! run). [`Triggers`] runs a data directory's button triggers (cron
+//! [`Schedule`]s, watched files, webhook routes) and drawer webhooks for a
+//! long-running front end, in a bounded [`TriggerPool`], reloading them every
+//! second; [`Authenticator`], [`check_button_token`] and [`webhook_payload`]
+//! authenticate webhook calls (failing closed) and shape what a drawer
+//! press receives. Errors ([`Error`]) carry a stable
 //! [`code`](Error::code) and a [`hint`](Error::hint) in API terms.
 //!
 //! Below it, [`press`] runs one button from an in-memory spec
@@ -72,7 +77,9 @@ mod prompt;
 mod queue;
 mod secrets;
 mod smash;
+mod triggers;
 mod unix;
+mod webhook;
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
@@ -101,4 +108,14 @@ pub use secrets::{SECRET_MASK, mask_json, mask_secrets};
 pub use smash::{
     MAX_SMASH_CONCURRENCY, OnFailure, SmashItem, SmashOutcome, SmashReport, SmashRequest,
     default_concurrency,
+};
+pub use triggers::{
+    Admission, MAX_TRIGGER_PRESSES, MAX_TRIGGER_WAITING, PressRefused, RELOAD_EVERY, Schedule,
+    TriggerOptions, TriggerPool, TriggerSlot, Triggers, WATCH_DEBOUNCE, WebhookRoute,
+    webhook_paths,
+};
+pub use webhook::{
+    AuthFailure, Authenticator, Headers, JWT_LEEWAY_SECS, MAX_WEBHOOK_BODY, REDACTED_HEADER,
+    WebhookCall, check_button_token, generate_secret, resolve_secret, secret_matches,
+    webhook_payload,
 };

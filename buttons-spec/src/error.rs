@@ -52,6 +52,12 @@ pub enum ErrorCode {
     Ambiguous,
     /// A step kind this version does not press yet.
     KindNotImplemented,
+    /// A button has no trigger with that id.
+    TriggerNotFound,
+    /// A webhook path is taken by another trigger (or by `/api/…`).
+    TriggerConflict,
+    /// A webhook's secret resolves to nothing: the route refuses everyone.
+    AuthMisconfigured,
 }
 
 impl ErrorCode {
@@ -78,6 +84,9 @@ impl ErrorCode {
             Self::DrawerKindMismatch => "DRAWER_KIND_MISMATCH",
             Self::Ambiguous => "AMBIGUOUS",
             Self::KindNotImplemented => "KIND_NOT_IMPLEMENTED",
+            Self::TriggerNotFound => "TRIGGER_NOT_FOUND",
+            Self::TriggerConflict => "TRIGGER_CONFLICT",
+            Self::AuthMisconfigured => "AUTH_MISCONFIGURED",
         }
     }
 }
@@ -265,6 +274,20 @@ pub enum Error {
     /// `{"schema_version": 1, "batteries": {KEY: value}}` nor a flat `{KEY: value}` map.
     #[error("batteries.json is not valid")]
     BatteriesJson(#[source] serde_json::Error),
+    /// A trigger (or a button's `triggers` list) is not acceptable.
+    #[error("invalid trigger: {reason}")]
+    InvalidTrigger {
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A webhook path is `/api/…` or taken by another trigger.
+    #[error("the webhook path {path:?} is taken by {taken_by}")]
+    TriggerConflict {
+        /// The path.
+        path: String,
+        /// Who has it: `the REST API`, `button NAME (trigger ID)`, `drawer NAME`.
+        taken_by: String,
+    },
 }
 
 impl Error {
@@ -272,6 +295,7 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::MissingArg { .. } => ErrorCode::MissingArg,
+            Self::TriggerConflict { .. } => ErrorCode::TriggerConflict,
             _ => ErrorCode::ValidationError,
         }
     }
@@ -334,6 +358,14 @@ impl Error {
             Self::InvalidBatteryKey { key } => {
                 Some(format!("e.g. {}", key.to_ascii_uppercase().replace(['-', ' ', '.'], "_")))
             }
+            Self::InvalidTrigger { .. } => Some(
+                "use --cron --schedule '*/5 * * * *' (or @every 30s, @hourly, @daily), --watch --path FILE, or --webhook --webhook-path /hooks/NAME"
+                    .to_owned(),
+            ),
+            Self::TriggerConflict { .. } => Some(
+                "pick another --webhook-path (not under /api/), or remove the other trigger first"
+                    .to_owned(),
+            ),
             Self::InvalidArgValue { .. } | Self::Json(_) => None,
         }
     }

@@ -42,6 +42,7 @@ mod http;
 mod name;
 mod result;
 mod size;
+mod trigger;
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
@@ -75,3 +76,9 @@ pub use jiff::Timestamp;
 pub use name::{ButtonName, MAX_NAME_LEN, RESERVED_NAMES, slugify};
 pub use result::{OUTPUT_CAP, PressResult, RunRecord, Status, TRUNCATED_MARKER, cap_output};
 pub use size::{DEFAULT_MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES_CEILING, format_size, parse_size};
+pub use trigger::{
+    AuthKind, DEFAULT_AUTH_HEADER, DrawerWebhook, MAX_WEBHOOK_PATH, RouteOwner, SecretRef,
+    TOKEN_HEADER, Trigger, TriggerKind, WebhookAuth, WebhookPath, drawer_webhook, find_conflict,
+    is_trigger_id, new_trigger_id, normalize_webhook_path, parse_triggers, resolve_routes,
+    set_drawer_webhook, triggers_value,
+};

@@ -104,6 +104,7 @@ pub(crate) fn run(words: &[String], out: Output) -> CliResult<Reply> {
                 ),
                 "press" => press(name, parse("buttons drawer NAME press", args)?, out),
                 "logs" => logs(name, parse("buttons drawer NAME logs", args)?, out),
+                "trigger" => super::drawer_trigger::run(name, args, out),
                 other => Err(
                     CliError::validation(format!("unknown drawer verb {other:?}"))
                         .with_hint("use summary, add, connect, set, stage add, press or logs"),

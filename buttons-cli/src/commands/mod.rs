@@ -7,6 +7,7 @@ mod completions;
 mod create;
 mod delete;
 mod drawer;
+mod drawer_trigger;
 mod history;
 mod init;
 mod list;
@@ -18,7 +19,9 @@ mod show;
 mod smash;
 mod summary;
 mod tail;
+mod trigger;
 mod version;
+mod webhook;
 
 use buttons_spec::ButtonName;
 use buttons_store::{Location, Store};
@@ -50,6 +53,8 @@ pub(crate) fn run(command: Command, out: Output) -> CliResult<Reply> {
         Command::Serve(args) => serve::run(args, out),
         Command::Completions { shell } => completions::run(shell),
         Command::Drawer { words } => drawer::run(&words, out),
+        Command::Trigger(command) => trigger::run(command, out),
+        Command::Webhook(command) => webhook::run(command, out),
         Command::Show(words) if words.get(1).is_some_and(|w| w == "logs") => {
             logs::run_for_name(&words, out)
         }

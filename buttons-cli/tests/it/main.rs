@@ -24,7 +24,9 @@ mod secrets;
 mod serve;
 mod smash;
 mod suggest;
+mod triggers;
 mod tty;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -14,28 +14,28 @@ use serde_json::{Value, json};
 use crate::Sandbox;
 
 /// A running `buttons serve`.
-struct Server {
-    child: Child,
-    port: u16,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
     /// The startup line's `data`.
-    startup: Value,
+    pub(crate) startup: Value,
 }
 
 /// One HTTP response.
 #[derive(Debug)]
-struct Resp {
-    status: u16,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 }
 
 impl Resp {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
@@ -47,7 +47,7 @@ impl Resp {
     }
 
     /// Asserts an error envelope with this status and code.
-    fn assert_error(&self, status: u16, code: &str) -> Value {
+    pub(crate) fn assert_error(&self, status: u16, code: &str) -> Value {
         assert_eq!(self.status, status, "{}", self.text());
         let json = self.json();
         assert_eq!(json["ok"], false, "{json}");
@@ -62,11 +62,11 @@ impl Resp {
 }
 
 impl Server {
-    fn start(sb: &Sandbox, args: &[&str]) -> Self {
+    pub(crate) fn start(sb: &Sandbox, args: &[&str]) -> Self {
         Self::start_with(sb, args, |_| {})
     }
 
-    fn start_with(
+    pub(crate) fn start_with(
         sb: &Sandbox,
         args: &[&str],
         setup: impl FnOnce(&mut std::process::Command),
@@ -110,7 +110,13 @@ impl Server {
 
     /// Sends one request (`Connection: close`) and reads the whole response.
     /// A `Host` header in `headers` replaces the default one.
-    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+    pub(crate) fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Resp {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(60)))
@@ -158,7 +164,7 @@ impl Server {
     }
 
     /// SIGTERM, then waits (at most `within`) for the exit.
-    fn stop(mut self, within: Duration) -> ExitStatus {
+    pub(crate) fn stop(mut self, within: Duration) -> ExitStatus {
         signal(self.child.id(), "TERM");
         let deadline = Instant::now() + within;
         loop {
@@ -187,7 +193,7 @@ fn signal(pid: u32, name: &str) {
     assert!(status.success());
 }
 
-fn read_response(stream: &mut TcpStream) -> Resp {
+pub(crate) fn read_response(stream: &mut TcpStream) -> Resp {
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
     let split = raw

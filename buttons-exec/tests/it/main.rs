@@ -14,3 +14,4 @@ mod lifecycle;
 mod prompt;
 mod queues;
 mod smash;
+mod triggers;

@@ -128,6 +128,8 @@ pub(super) struct AppState {
     pub(super) stopping: watch::Receiver<bool>,
     /// Set when running presses must end (shutdown's grace is over).
     pub(super) kill: watch::Receiver<bool>,
+    /// The triggers and their webhook routes (`None` with `--no-triggers`).
+    pub(super) triggers: Option<buttons_exec::Triggers>,
 }
 
 /// The router, without the guard (see [`super::server`]).
@@ -143,10 +145,8 @@ pub(super) fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/drawers/{name}/runs", get(drawer_runs))
         .route("/api/drawers/{name}/press", post(press_drawer))
         .route("/api/openapi.json", get(openapi))
-        .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such endpoint")
-                .hint("the endpoints are listed in the server's startup line")
-        })
+        // Webhook routes (`POST /PATH` of triggers), else 404.
+        .fallback(super::triggers::fallback)
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -181,7 +181,7 @@ impl ApiError {
 
     /// A library error: its code, message, hint (in API terms) and, for
     /// wrong arguments, the button's argument definitions.
-    fn exec(e: &buttons_exec::Error) -> Self {
+    pub(super) fn exec(e: &buttons_exec::Error) -> Self {
         let code = e.code();
         let status = match code {
             ErrorCode::NotFound | ErrorCode::DrawerNotFound => StatusCode::NOT_FOUND,

@@ -5,10 +5,13 @@
 //!    its own name (`evil.example:PORT`) and is refused.
 //! 2. `Origin`, when present: the server's own (`http://` + the accepted
 //!    Host), else 403. Browsers send it on cross-site requests.
-//! 3. The bearer key, when there is one (all routes but `/api/health`):
-//!    compared in constant time, else 401.
+//! 3. The bearer key, when there is one (all `/api/` routes but
+//!    `/api/health`): compared in constant time, else 401.
 //! 4. A POST's `Content-Type` is `application/json`, else 415: a cross-site
 //!    HTML form can only send `text/plain`, urlencoded or multipart bodies.
+//!
+//! Webhook routes (outside `/api/`) skip 3 and 4: each authenticates its
+//! callers itself (see [`super::triggers`]).
 //!
 //! On a non-loopback bind (which needs a key) the server cannot know the
 //! public name clients use, so `Host` is not checked there; the key and the
@@ -89,7 +92,11 @@ impl Guard {
                 ));
             }
         }
+        // Webhook routes (outside /api/) authenticate their callers
+        // themselves, and may take any body type.
+        let api = path == "/api" || path.starts_with("/api/");
         if let Some(key) = &self.key
+            && api
             && path != "/api/health"
         {
             let given = headers
@@ -112,7 +119,7 @@ impl Guard {
                 );
             }
         }
-        if method == Method::POST && !is_json(headers) {
+        if api && method == Method::POST && !is_json(headers) {
             return Some(
                 ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -5,6 +5,8 @@
 //!   key, Content-Type).
 //! - [`api`]: the routes and their JSON.
 //! - [`server`]: the listener, connection limits and timeouts, and shutdown.
+//! - [`triggers`]: the webhook routes of button triggers and drawers (cron
+//!   and watch triggers run in [`buttons_exec::Triggers`]).
 //!
 //! Every press goes through [`buttons_exec::Engine`], like `buttons press`
 //! and `buttons mcp`: argument validation, batteries, timeouts, the
@@ -13,6 +15,7 @@
 mod api;
 mod guard;
 mod server;
+mod triggers;
 
 use std::ffi::OsString;
 use std::io::{Read as _, Write as _};
@@ -56,13 +59,36 @@ impl KeySource {
 
 /// `buttons serve`: serves in the foreground until SIGINT or SIGTERM.
 pub(crate) fn run(args: ServeArgs, out: Output) -> CliResult<Reply> {
+    run_mode(args, false, out)
+}
+
+/// `buttons webhook listen`: the webhook routes alone, on loopback, until
+/// SIGINT or SIGTERM.
+pub(crate) fn run_webhooks(port: u16, out: Output) -> CliResult<Reply> {
+    let args = ServeArgs {
+        host: "127.0.0.1".to_owned(),
+        port,
+        api_key_file: None,
+        api_key: None,
+        allow_http_buttons: false,
+        no_triggers: false,
+    };
+    run_mode(args, true, out)
+}
+
+fn run_mode(args: ServeArgs, webhooks_only: bool, out: Output) -> CliResult<Reply> {
     let store = super::open_store(out)?;
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
     let battery = store
         .merged_batteries()?
         .get(KEY_BATTERY)
         .map(str::to_owned);
-    let key = resolve_key(&args, battery.as_deref(), &env)?;
+    // A webhook listener has no `/api/` to guard with a key.
+    let key = if webhooks_only {
+        None
+    } else {
+        resolve_key(&args, battery.as_deref(), &env)?
+    };
     if key
         .as_ref()
         .is_some_and(|(_, source)| *source == KeySource::Flag)
@@ -103,7 +129,9 @@ pub(crate) fn run(args: ServeArgs, out: Output) -> CliResult<Reply> {
         key: key.as_ref().map(|(k, _)| Arc::from(k.as_bytes())),
         allow_http_buttons: args.allow_http_buttons,
         drawer_env,
+        webhooks_only,
     };
+    let no_triggers = args.no_triggers;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -121,13 +149,26 @@ pub(crate) fn run(args: ServeArgs, out: Output) -> CliResult<Reply> {
     runtime.block_on(async move {
         let bound = server::bind(&config).await?;
         let addr = bound.local_addr();
+        let triggers = (!no_triggers).then(|| {
+            buttons_exec::Triggers::start(
+                engine.clone(),
+                buttons_exec::TriggerOptions {
+                    timed: !webhooks_only,
+                    env: config.drawer_env.clone(),
+                    cancel: Some(bound.kill_signal()),
+                    ..buttons_exec::TriggerOptions::default()
+                },
+            )
+        });
+        let endpoints: &[&str] = if webhooks_only { &[] } else { api::ENDPOINTS };
         let startup = json!({
             "addr": addr.to_string(),
             "auth": auth,
-            // Triggers are not built yet: nothing is scheduled, whatever
-            // --no-triggers says.
-            "triggers_enabled": false,
-            "endpoints": api::ENDPOINTS,
+            "triggers_enabled": triggers.is_some(),
+            "timed_triggers": triggers.as_ref().map_or(0, buttons_exec::Triggers::timed_count),
+            "webhooks": triggers.as_ref().map(buttons_exec::Triggers::paths).unwrap_or_default(),
+            "trigger_problems": triggers.as_ref().map(buttons_exec::Triggers::problems).unwrap_or_default(),
+            "endpoints": endpoints,
         });
         let line = if out.is_json() {
             json!({ "ok": true, "data": startup }).to_string()
@@ -136,14 +177,23 @@ pub(crate) fn run(args: ServeArgs, out: Output) -> CliResult<Reply> {
             if key.is_none() {
                 text.push_str(" (no key: loopback only)");
             }
-            for endpoint in api::ENDPOINTS {
+            for endpoint in endpoints {
                 text.push_str("\n  ");
                 text.push_str(endpoint);
+            }
+            for path in triggers.as_ref().map(buttons_exec::Triggers::paths).unwrap_or_default() {
+                text.push_str("\n  POST ");
+                text.push_str(&path);
+                text.push_str(" (webhook)");
+            }
+            for problem in triggers.as_ref().map(buttons_exec::Triggers::problems).unwrap_or_default() {
+                text.push_str("\n  warning: ");
+                text.push_str(&problem);
             }
             text
         };
         out.line(&line)?;
-        bound.serve(config, engine).await;
+        bound.serve(config, engine, triggers).await;
         Ok::<_, CliError>(())
     })?;
     Ok(Reply::streamed())

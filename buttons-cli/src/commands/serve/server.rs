@@ -43,6 +43,8 @@ pub(super) struct Config {
     pub(super) allow_http_buttons: bool,
     /// What drawers' `$ENV{…}` references read (the key left out).
     pub(super) drawer_env: std::collections::BTreeMap<String, String>,
+    /// Serve the webhook routes alone, no `/api/` (`buttons webhook listen`).
+    pub(super) webhooks_only: bool,
 }
 
 /// A bound listener, not serving yet.
@@ -51,12 +53,19 @@ pub(super) struct Bound {
     addr: SocketAddr,
     /// SIGINT and SIGTERM, installed before the startup line is printed.
     signals: [Signal; 2],
+    /// Set when running presses must end (shutdown's grace is over).
+    kill: (watch::Sender<bool>, watch::Receiver<bool>),
 }
 
 impl Bound {
     /// The real address (`--port 0` picks a free port).
     pub(super) fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Becomes `true` when running presses must end (for trigger presses).
+    pub(super) fn kill_signal(&self) -> watch::Receiver<bool> {
+        self.kill.1.clone()
     }
 }
 
@@ -78,14 +87,20 @@ pub(super) async fn bind(config: &Config) -> Result<Bound, CliError> {
         listener,
         addr,
         signals,
+        kill: watch::channel(false),
     })
 }
 
 impl Bound {
     /// Serves until SIGINT or SIGTERM, then shuts down as the module says.
-    pub(super) async fn serve(self, config: Config, engine: Engine) {
+    pub(super) async fn serve(
+        self,
+        config: Config,
+        engine: Engine,
+        triggers: Option<buttons_exec::Triggers>,
+    ) {
         let (stopping_tx, stopping) = watch::channel(false);
-        let (kill_tx, kill) = watch::channel(false);
+        let (kill_tx, kill) = self.kill;
         let presses = Arc::new(Semaphore::new(MAX_PRESSES));
         let state = Arc::new(AppState {
             engine,
@@ -94,12 +109,18 @@ impl Bound {
             presses: Arc::clone(&presses),
             stopping,
             kill,
+            triggers: triggers.clone(),
         });
         let guard = Arc::new(Guard {
             addr: self.addr,
             key: config.key,
         });
-        let app = api::router(state)
+        let router = if config.webhooks_only {
+            super::triggers::webhook_router(state)
+        } else {
+            api::router(state)
+        };
+        let app = router
             .layer(axum::middleware::from_fn_with_state(guard, guard::check))
             .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT));
 
@@ -144,16 +165,34 @@ impl Bound {
         }
         drop(self.listener);
         let _ = stopping_tx.send(true);
+        // No more cron or watch presses; trigger presses under way are
+        // waited for like API presses.
+        if let Some(t) = &triggers {
+            t.stop();
+        }
+        let idle = |within: Duration| {
+            let triggers = triggers.clone();
+            async move {
+                match triggers {
+                    Some(t) => t.pool().wait_idle(within).await,
+                    None => true,
+                }
+            }
+        };
         let all = u32::try_from(MAX_PRESSES).expect("a small number");
-        let settled = tokio::time::timeout(SHUTDOWN_GRACE, presses.acquire_many(all)).await;
-        if settled.is_err() {
+        let (settled, triggers_idle) = tokio::join!(
+            tokio::time::timeout(SHUTDOWN_GRACE, presses.acquire_many(all)),
+            idle(SHUTDOWN_GRACE)
+        );
+        if settled.is_err() || !triggers_idle {
+            drop(settled);
             // End what still runs; each press records its interruption.
             let _ = kill_tx.send(true);
-            let _ = tokio::time::timeout(
-                api::KILL_GRACE + Duration::from_secs(10),
-                presses.acquire_many(all),
-            )
-            .await;
+            let last = api::KILL_GRACE + Duration::from_secs(10);
+            let _ = tokio::join!(
+                tokio::time::timeout(last, presses.acquire_many(all)),
+                idle(last)
+            );
         }
         // Let finished responses reach their clients, briefly.
         let _ = tokio::time::timeout(Duration::from_secs(2), graceful.shutdown()).await;
