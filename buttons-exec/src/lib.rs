@@ -82,7 +82,10 @@ pub use capture::MAX_LINE;
 pub use context::{
     Cancel, DEFAULT_GRACE, EventSink, LineSink, PressContext, PressEvent, PressOptions, Stream,
 };
-pub use drawer::{DrawerOptions, DrawerRan, DrawerRequest, MAX_DRAWER_DEPTH, check_inputs};
+pub use drawer::{
+    DEFAULT_DRAWER_CONCURRENCY, DrawerMode, DrawerOptions, DrawerRan, DrawerRequest,
+    MAX_DRAWER_DEPTH, StepSink, check_inputs,
+};
 pub use engine::{
     ArgInput, Engine, Loaded, Plan, PlannedAction, PressRequest, Ran, RecordOptions,
     resolve_timeout,

@@ -52,6 +52,8 @@ pub enum ErrorCode {
     Ambiguous,
     /// A step kind this version does not press yet.
     KindNotImplemented,
+    /// An iteration of a `for_each` step failed (`on_item_failure: stop`).
+    ForeachItemFailed,
 }
 
 impl ErrorCode {
@@ -78,6 +80,7 @@ impl ErrorCode {
             Self::DrawerKindMismatch => "DRAWER_KIND_MISMATCH",
             Self::Ambiguous => "AMBIGUOUS",
             Self::KindNotImplemented => "KIND_NOT_IMPLEMENTED",
+            Self::ForeachItemFailed => "FOREACH_ITEM_FAILED",
         }
     }
 }

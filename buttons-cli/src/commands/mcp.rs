@@ -601,6 +601,7 @@ impl Server {
         let cancelled = context.ct.clone();
         let options = DrawerOptions {
             cancel: Some(Box::pin(async move { cancelled.cancelled().await })),
+            ..DrawerOptions::default()
         };
         let request = DrawerRequest {
             name: drawer.name.clone(),

@@ -7,6 +7,8 @@ mod cancel;
 mod cli;
 mod create_checks;
 mod drawers;
+mod drawers_flow;
+mod drawers_parallel;
 mod durations;
 mod examples;
 mod history;
