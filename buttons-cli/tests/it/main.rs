@@ -8,6 +8,7 @@ mod cli;
 mod create_checks;
 mod drawers;
 mod drawers_flow;
+mod drawers_mcp;
 mod drawers_parallel;
 mod durations;
 mod examples;
