@@ -11,8 +11,9 @@
 //! ([`PressRequest::idempotency`], [`Idempotency`]: one run per button and
 //! key, replays flagged [`Ran::replayed`]), and [`Engine::smash`] presses
 //! many buttons at once ([`SmashRequest`]). [`Engine::press_drawer`] presses a drawer:
-//! its steps in order, each button step a press through the same pipeline,
-//! with secrets masked in every record ([`Engine::plan_drawer`] is its dry
+//! its steps in order (or as a dependency graph, [`DrawerMode::Parallel`]),
+//! with `for_each`, `switch`, `aggregate` and `wait`, each button step a press
+//! through the same pipeline, with secrets masked in every record ([`Engine::plan_drawer`] is its dry
 //! run). Errors ([`Error`]) carry a stable
 //! [`code`](Error::code) and a [`hint`](Error::hint) in API terms.
 //!
