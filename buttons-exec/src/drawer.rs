@@ -4,14 +4,17 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use buttons_spec::{
     ButtonName, Drawer, DrawerKind, ErrorCode, FailureAction, InputType, OUTPUT_CAP, RefContext,
     Status, Step, StepKind, Template, Timestamp, Validation, cap_output, json_to_text,
-    validate_drawer,
+    step_dependencies, validate_drawer,
 };
 use buttons_store::RunId;
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
 use serde_json::{Map, Value, json};
 use tokio::sync::watch;
 
@@ -36,12 +39,43 @@ pub struct DrawerRequest {
     pub env: BTreeMap<String, String>,
 }
 
+/// Receives each finished top-level step's entry of a drawer press (as in
+/// the result's `steps`, unmasked), e.g. for progress reports.
+pub type StepSink = Box<dyn FnMut(&Value) + Send>;
+
+/// The default `concurrency` of [`DrawerMode::Parallel`]: 8 steps at once.
+pub const DEFAULT_DRAWER_CONCURRENCY: usize = 8;
+
+/// How the top-level steps of a drawer are scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DrawerMode {
+    /// One after the other, in order (the default).
+    #[default]
+    Sequential,
+    /// As a dependency graph: a step runs once every step its expressions
+    /// reference has finished ([`buttons_spec::step_dependencies`]), at most
+    /// `concurrency` at once.
+    Parallel {
+        /// Steps at once (at least 1).
+        concurrency: usize,
+        /// What a failed step does to the others: `Stop` cancels the
+        /// running steps and starts no more; `Continue` lets independent
+        /// steps go on and reports the failed step's dependents `skipped`.
+        on_failure: FailureAction,
+    },
+}
+
 /// How a drawer press behaves.
 #[derive(Default)]
 pub struct DrawerOptions {
-    /// Cancels the press when it completes: the running step's process
-    /// group is ended, later steps do not run, the run is still recorded.
+    /// Cancels the press when it completes: the running steps' process
+    /// groups are ended, later steps do not run, the run is still recorded
+    /// (`CANCELLED`).
     pub cancel: Option<Cancel>,
+    /// Sequential (default) or parallel scheduling of the top-level steps.
+    pub mode: DrawerMode,
+    /// Called with each finished top-level step.
+    pub on_step: Option<StepSink>,
 }
 
 /// A drawer press that ran (and was recorded).
@@ -89,9 +123,55 @@ struct StepOutcome {
 /// One drawer run's state shared by its steps.
 struct Run<'a> {
     engine: &'a Engine,
-    cancel: watch::Receiver<bool>,
+    /// Any of these turning true cancels: the caller's, and those of the
+    /// enclosing `for_each` or parallel scope.
+    cancels: Vec<watch::Receiver<bool>>,
     secrets: Vec<String>,
     env: BTreeMap<String, String>,
+    /// The top-level scheduling (used by the pressed drawer only).
+    mode: DrawerMode,
+    on_step: Option<Arc<Mutex<StepSink>>>,
+}
+
+/// What a list of steps produced.
+struct Block {
+    /// The steps' entries, in step order.
+    entries: Vec<Value>,
+    /// The step that ended the block, and why.
+    failure: Option<(String, StepError)>,
+}
+
+impl Block {
+    /// `{id: {status, output, error}}`: the nested form of `for_each`
+    /// iterations and `switch` cases.
+    fn brief(&self) -> Value {
+        let mut map = Map::new();
+        for e in &self.entries {
+            let mut b = Map::new();
+            for k in ["status", "output", "error", "skipped_because"] {
+                if let Some(v) = e.get(k) {
+                    b.insert(k.into(), v.clone());
+                }
+            }
+            map.insert(
+                e["id"].as_str().unwrap_or_default().to_owned(),
+                Value::Object(b),
+            );
+        }
+        Value::Object(map)
+    }
+}
+
+fn cancelled_error() -> StepError {
+    StepError::new(
+        ErrorCode::Cancelled,
+        "the press was cancelled",
+        "press it again",
+    )
+}
+
+fn ms_since(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -244,24 +324,30 @@ impl Engine {
         let (drawer, _) = self.load_drawer_for_press(&request.name)?;
         let inputs = check_inputs(&drawer, &request.inputs)?;
         let (tx, rx) = watch::channel(false);
-        let watcher = options.cancel.map(|cancel| {
-            tokio::spawn(async move {
-                cancel.await;
-                let _ = tx.send(true);
-            })
-        });
         let run = Run {
             engine: self,
-            cancel: rx,
+            cancels: vec![rx],
             secrets: Vec::new(),
             env: request.env.clone(),
+            mode: options.mode,
+            on_step: options.on_step.map(|s| Arc::new(Mutex::new(s))),
         };
-        let ran = run
-            .drawer(drawer, inputs, request.webhook_body.clone(), 0)
-            .await;
-        if let Some(w) = watcher {
-            w.abort();
-        }
+        let press = run.drawer(drawer, inputs, request.webhook_body.clone(), 0);
+        // The caller's cancel is watched on this task (no spawn: a
+        // current-thread runtime without a driver task works too).
+        let ran = match options.cancel {
+            None => press.await,
+            Some(cancel) => {
+                let mut press = press;
+                tokio::select! {
+                    ran = &mut press => ran,
+                    () = cancel => {
+                        let _ = tx.send(true);
+                        press.await
+                    }
+                }
+            }
+        };
         Ok(ran)
     }
 
@@ -369,19 +455,58 @@ fn cap_value(v: Value, entry: &mut Map<String, Value>) -> Value {
     }
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
     fn cancelled(&self) -> bool {
-        *self.cancel.borrow()
+        self.cancels.iter().any(|rx| *rx.borrow())
     }
 
+    /// Completes when any of the run's cancels fires (never, when none can).
     fn cancel_future(&self) -> Cancel {
-        let mut rx = self.cancel.clone();
+        let rxs = self.cancels.clone();
         Box::pin(async move {
-            // No cancel given: the sender is gone and this never completes.
-            if rx.wait_for(|c| *c).await.is_err() {
+            let waits: Vec<Pin<Box<dyn Future<Output = ()> + Send>>> = rxs
+                .into_iter()
+                .map(|mut rx| -> Pin<Box<dyn Future<Output = ()> + Send>> {
+                    Box::pin(async move {
+                        // A dropped sender never cancels.
+                        if rx.wait_for(|c| *c).await.is_err() {
+                            std::future::pending::<()>().await;
+                        }
+                    })
+                })
+                .collect();
+            if waits.is_empty() {
                 std::future::pending::<()>().await;
             }
+            futures_util::future::select_all(waits).await;
         })
+    }
+
+    /// A run sharing this one's state, with one more cancel of its own (a
+    /// `for_each` or parallel scope ending its in-flight work on stop).
+    fn scoped(&self) -> (Run<'a>, watch::Sender<bool>) {
+        let (tx, rx) = watch::channel(false);
+        let mut cancels = self.cancels.clone();
+        cancels.push(rx);
+        (
+            Run {
+                engine: self.engine,
+                cancels,
+                secrets: self.secrets.clone(),
+                env: self.env.clone(),
+                mode: DrawerMode::Sequential,
+                on_step: None,
+            },
+            tx,
+        )
+    }
+
+    fn report(&self, entry: &Value) {
+        if let Some(sink) = &self.on_step
+            && let Ok(mut sink) = sink.lock()
+        {
+            sink(entry);
+        }
     }
 
     /// Runs one drawer (top level or sub-drawer) and writes its record.
@@ -398,11 +523,18 @@ impl Run<'_> {
             let id = RunId::new(started_at);
             let mut secrets = self.secrets.clone();
             secrets.extend(self.engine.drawer_secrets(&drawer, &inputs));
+            let top = depth == 0;
             let child = Run {
                 engine: self.engine,
-                cancel: self.cancel.clone(),
+                cancels: self.cancels.clone(),
                 secrets,
                 env: self.env.clone(),
+                mode: if top {
+                    self.mode
+                } else {
+                    DrawerMode::Sequential
+                },
+                on_step: if top { self.on_step.clone() } else { None },
             };
             let request = DrawerRequest {
                 name: drawer.name.clone(),
@@ -411,48 +543,28 @@ impl Run<'_> {
                 env: self.env.clone(),
             };
             let mut ctx = base_context(&inputs, &request);
-            let mut steps = Vec::new();
-            let mut failure: Option<(String, StepError)> = None;
-            for step in &drawer.steps {
-                if child.cancelled() {
-                    failure = Some((
-                        step.id.clone(),
-                        StepError::new(
-                            ErrorCode::Timeout,
-                            "the press was cancelled",
-                            "press it again",
-                        ),
-                    ));
-                    break;
+            let run_ref = format!("{}/{}", drawer.name, id);
+            let scope = Scope {
+                inputs: &inputs,
+                run_ref: &run_ref,
+                depth,
+            };
+            let block = match child.mode {
+                DrawerMode::Sequential => {
+                    child
+                        .block(&drawer.steps, &mut ctx, scope, child.on_step.is_some())
+                        .await
                 }
-                let run_ref = format!("{}/{}", drawer.name, id);
-                let outcome = child
-                    .step_with_policy(step, &ctx, &inputs, &run_ref, depth)
-                    .await;
-                let mut entry = outcome.entry;
-                let ok = outcome.error.is_none();
-                ctx.steps.insert(
-                    step.id.clone(),
-                    json!({"output": outcome.output, "status": if ok {"ok"} else {"failed"}}),
-                );
-                let output = cap_value(outcome.output, &mut entry);
-                entry.insert("output".into(), output);
-                if let Some(err) = &outcome.error {
-                    entry.insert("error".into(), err.json());
+                DrawerMode::Parallel {
+                    concurrency,
+                    on_failure,
+                } => {
+                    child
+                        .parallel(&drawer.steps, &mut ctx, scope, concurrency, on_failure)
+                        .await
                 }
-                steps.push(Value::Object(entry));
-                if let Some(err) = outcome.error {
-                    let action = step
-                        .on_failure
-                        .as_ref()
-                        .and_then(|f| f.parsed_action())
-                        .unwrap_or(FailureAction::Stop);
-                    if action != FailureAction::Continue {
-                        failure = Some((step.id.clone(), err));
-                        break;
-                    }
-                }
-            }
+            };
+            let failure = block.failure;
             let finished_at = Timestamp::now();
             let mut result = json!({
                 "run_id": id.as_str(),
@@ -460,10 +572,14 @@ impl Run<'_> {
                 "status": if failure.is_none() { "ok" } else { "failed" },
                 "started_at": started_at,
                 "finished_at": finished_at,
-                "duration_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "duration_ms": ms_since(started),
                 "inputs": inputs,
-                "steps": steps,
+                "steps": block.entries,
             });
+            if let DrawerMode::Parallel { concurrency, .. } = child.mode {
+                result["mode"] = json!("parallel");
+                result["concurrency"] = json!(concurrency);
+            }
             if let Some((step, err)) = &failure {
                 result["failed_step"] = json!(step);
                 result["error"] = err.json();
@@ -520,8 +636,16 @@ impl Run<'_> {
                     hinputs.extend(with);
                 }
                 if let Ok(hinputs) = check_inputs(&hdrawer, &hinputs) {
-                    // Its outcome never changes the primary result.
-                    let _ = child.drawer(hdrawer, hinputs, None, depth + 1).await;
+                    // Its outcome never changes the primary result; a
+                    // cancelled press does not start it.
+                    if !child.cancelled() {
+                        let handler_run = Run {
+                            on_step: None,
+                            mode: DrawerMode::Sequential,
+                            ..child.scoped().0
+                        };
+                        let _ = handler_run.drawer(hdrawer, hinputs, None, depth + 1).await;
+                    }
                 }
             }
             DrawerRan {
@@ -533,83 +657,219 @@ impl Run<'_> {
         })
     }
 
-    /// A step with its `on_failure` retry policy.
-    async fn step_with_policy(
+    /// Steps in order, each seeing the outputs of those before it (added to
+    /// `ctx`). A failed step ends the block unless its `on_failure` is
+    /// `continue`; a cancelled press always ends it.
+    fn block<'s>(
+        &'s self,
+        steps: &'s [Step],
+        ctx: &'s mut RefContext,
+        scope: Scope<'s>,
+        report: bool,
+    ) -> BoxFut<'s, Block> {
+        Box::pin(async move {
+            let mut entries = Vec::new();
+            let mut failure = None;
+            for step in steps {
+                if self.cancelled() {
+                    failure = Some((step.id.clone(), cancelled_error()));
+                    break;
+                }
+                let outcome = self.step_with_policy(step, ctx, scope).await;
+                let (entry, error) = finish(step, outcome, ctx);
+                if report {
+                    self.report(&entry);
+                }
+                entries.push(entry);
+                if let Some(err) = error
+                    && (step_action(step) != FailureAction::Continue
+                        || err.code == ErrorCode::Cancelled
+                        || self.cancelled())
+                {
+                    failure = Some((step.id.clone(), err));
+                    break;
+                }
+            }
+            Block { entries, failure }
+        })
+    }
+
+    /// The top-level steps as a dependency graph, at most `concurrency` at
+    /// once; each step sees the outputs of the steps finished before it
+    /// started (its dependencies among them).
+    async fn parallel(
         &self,
-        step: &Step,
-        ctx: &RefContext,
-        inputs: &Map<String, Value>,
-        run_ref: &str,
-        depth: usize,
-    ) -> StepOutcome {
-        let policy = step.on_failure.as_ref();
-        let retry = policy.and_then(|p| p.parsed_action()) == Some(FailureAction::Retry);
-        let attempts = if retry {
-            policy.and_then(|p| p.max_attempts).unwrap_or(3).max(1)
-        } else {
-            1
-        };
-        let mut attempt = 1;
+        steps: &[Step],
+        ctx: &mut RefContext,
+        scope: Scope<'_>,
+        concurrency: usize,
+        on_failure: FailureAction,
+    ) -> Block {
+        #[derive(Clone, PartialEq)]
+        enum State {
+            Pending,
+            Running,
+            Ok,
+            /// Failed, or skipped: the failed step it goes back to.
+            Failed(String),
+        }
+        let deps = step_dependencies(steps);
+        let mut state = vec![State::Pending; steps.len()];
+        let mut entries: Vec<Option<Value>> = vec![None; steps.len()];
+        let (scoped, stop) = self.scoped();
+        let mut running = FuturesUnordered::new();
+        let mut failure: Option<(String, StepError)> = None;
+        let mut first_continued: Option<(String, StepError)> = None;
+        let concurrency = concurrency.max(1);
         loop {
-            let mut outcome = self.step(step, ctx, inputs, run_ref, depth).await;
-            let Some(err) = &outcome.error else {
-                if attempt > 1 {
-                    outcome.entry.insert("attempts".into(), json!(attempt));
+            if failure.is_none() && self.cancelled() {
+                let at = (0..steps.len())
+                    .find(|&i| state[i] == State::Pending || state[i] == State::Running)
+                    .map(|i| steps[i].id.clone());
+                if let Some(at) = at {
+                    failure = Some((at, cancelled_error()));
                 }
-                return outcome;
+                let _ = stop.send(true);
+            }
+            if failure.is_none() {
+                // Dependents of a failed (or skipped) step are skipped.
+                let mut changed = true;
+                while changed {
+                    changed = false;
+                    for i in 0..steps.len() {
+                        if state[i] != State::Pending {
+                            continue;
+                        }
+                        let cause = deps[i].iter().find_map(|&d| match &state[d] {
+                            State::Failed(root) => Some(root.clone()),
+                            _ => None,
+                        });
+                        if let Some(root) = cause {
+                            entries[i] = Some(json!({
+                                "id": steps[i].id, "kind": steps[i].kind_str(),
+                                "status": "skipped", "skipped_because": root, "duration_ms": 0,
+                            }));
+                            if let Some(e) = &entries[i] {
+                                self.report(e);
+                            }
+                            state[i] = State::Failed(root);
+                            changed = true;
+                        }
+                    }
+                }
+                for i in 0..steps.len() {
+                    if running.len() >= concurrency {
+                        break;
+                    }
+                    if state[i] == State::Pending && deps[i].iter().all(|&d| state[d] == State::Ok)
+                    {
+                        state[i] = State::Running;
+                        let snapshot = ctx.clone();
+                        let scoped = &scoped;
+                        let step = &steps[i];
+                        running.push(async move {
+                            (i, scoped.step_with_policy(step, &snapshot, scope).await)
+                        });
+                    }
+                }
+            }
+            let Some((i, outcome)) = running.next().await else {
+                break;
             };
-            let retry_on = policy.map(|p| p.retry_on.as_slice()).unwrap_or_default();
-            let retryable = retry_on.is_empty() || retry_on.iter().any(|c| c == err.code.as_str());
-            if attempt >= attempts || !retryable || self.cancelled() {
-                if attempt > 1 {
-                    outcome.entry.insert("attempts".into(), json!(attempt));
+            let step = &steps[i];
+            let (entry, error) = finish(step, outcome, ctx);
+            self.report(&entry);
+            entries[i] = Some(entry);
+            match error {
+                None => state[i] = State::Ok,
+                Some(err) => {
+                    state[i] = State::Failed(step.id.clone());
+                    let stop_all = err.code == ErrorCode::Cancelled
+                        || (step_action(step) != FailureAction::Continue
+                            && on_failure != FailureAction::Continue);
+                    if failure.is_some() {
+                        // Already stopping: the first failure is the one reported.
+                    } else if stop_all {
+                        failure = Some((step.id.clone(), err));
+                        let _ = stop.send(true);
+                    } else if step_action(step) != FailureAction::Continue
+                        && first_continued.is_none()
+                    {
+                        first_continued = Some((step.id.clone(), err));
+                    }
                 }
-                return outcome;
             }
-            let delay = policy
-                .and_then(|p| p.backoff.clone())
-                .unwrap_or_default()
-                .delay_ms(attempt);
-            let mut cancel = self.cancel_future();
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(delay)) => {}
-                () = &mut cancel => return outcome,
-            }
-            attempt += 1;
+        }
+        Block {
+            entries: entries.into_iter().flatten().collect(),
+            failure: failure.or(first_continued),
         }
     }
 
+    /// A step with its `on_failure` retry policy (every kind of step).
+    fn step_with_policy<'s>(
+        &'s self,
+        step: &'s Step,
+        ctx: &'s RefContext,
+        scope: Scope<'s>,
+    ) -> BoxFut<'s, StepOutcome> {
+        Box::pin(async move {
+            let policy = step.on_failure.as_ref();
+            let retry = policy.and_then(|p| p.parsed_action()) == Some(FailureAction::Retry);
+            let attempts = if retry {
+                policy.and_then(|p| p.max_attempts).unwrap_or(3).max(1)
+            } else {
+                1
+            };
+            let mut attempt = 1;
+            loop {
+                let mut outcome = self.step(step, ctx, scope).await;
+                let Some(err) = &outcome.error else {
+                    if attempt > 1 {
+                        outcome.entry.insert("attempts".into(), json!(attempt));
+                    }
+                    return outcome;
+                };
+                let retry_on = policy.map(|p| p.retry_on.as_slice()).unwrap_or_default();
+                let retryable =
+                    retry_on.is_empty() || retry_on.iter().any(|c| c == err.code.as_str());
+                if attempt >= attempts
+                    || !retryable
+                    || self.cancelled()
+                    || err.code == ErrorCode::Cancelled
+                {
+                    if attempt > 1 {
+                        outcome.entry.insert("attempts".into(), json!(attempt));
+                    }
+                    return outcome;
+                }
+                let delay = policy
+                    .and_then(|p| p.backoff.clone())
+                    .unwrap_or_default()
+                    .delay_ms(attempt);
+                let mut cancel = self.cancel_future();
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(delay)) => {}
+                    () = &mut cancel => return outcome,
+                }
+                attempt += 1;
+            }
+        })
+    }
+
     /// One attempt of one step.
-    async fn step(
-        &self,
-        step: &Step,
-        ctx: &RefContext,
-        inputs: &Map<String, Value>,
-        run_ref: &str,
-        depth: usize,
-    ) -> StepOutcome {
+    async fn step(&self, step: &Step, ctx: &RefContext, scope: Scope<'_>) -> StepOutcome {
         let started = Instant::now();
         let mut entry = Map::new();
         entry.insert("id".into(), json!(step.id));
         entry.insert("kind".into(), json!(step.kind_str()));
-        let fail = |mut entry: Map<String, Value>, err: StepError| {
-            entry.insert("status".into(), json!("failed"));
-            entry.insert(
-                "duration_ms".into(),
-                json!(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)),
-            );
-            StepOutcome {
-                entry,
-                output: Value::Null,
-                error: Some(err),
-            }
-        };
         let args = match Template(&Value::Object(step.args.clone())).resolve(ctx) {
             Ok(Value::Object(m)) => m,
             Ok(_) => Map::new(),
             Err(e) => {
-                return fail(
+                return failed(
                     entry,
+                    started,
                     StepError::new(
                         ErrorCode::ResolveError,
                         e.to_string(),
@@ -619,188 +879,568 @@ impl Run<'_> {
             }
         };
         match step.step_kind() {
-            StepKind::Button => {
-                let bname = step.button.clone().unwrap_or_default();
-                entry.insert("button".into(), json!(bname));
-                let loaded = match self.engine.load(&bname) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        return fail(
-                            entry,
-                            StepError::new(
-                                ErrorCode::ButtonNotFound,
-                                e.to_string(),
-                                "create the button or fix the step",
-                            ),
-                        );
-                    }
-                };
-                let mut args = args;
-                for def in &loaded.button.args {
-                    if !args.contains_key(&def.name)
-                        && let Some(v) = inputs.get(&def.name)
-                    {
-                        args.insert(def.name.clone(), v.clone());
-                    }
-                }
-                let pairs: Vec<(String, String)> = args
-                    .iter()
-                    .filter(|(_, v)| !v.is_null())
-                    .map(|(k, v)| (k.clone(), json_to_text(v)))
-                    .collect();
-                entry.insert(
-                    "args".into(),
-                    Value::Object(pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect()),
-                );
-                let validated = match loaded.validate(&ArgInput::Text(pairs)) {
-                    Ok(a) => a,
-                    Err(e) => {
-                        let hint = e.hint().unwrap_or_default();
-                        return fail(entry, StepError::new(e.code(), e.to_string(), hint));
-                    }
-                };
-                let mut options = PressOptions {
-                    cancel: Some(self.cancel_future()),
-                    ..PressOptions::default()
-                };
-                if let Some(t) = step.timeout_seconds {
-                    options = options.timeout(Duration::from_secs(t));
-                }
-                let record = RecordOptions {
-                    secrets: self.secrets.clone(),
-                    drawer_run: Some(run_ref.to_owned()),
-                };
-                let ran = match self
-                    .engine
-                    .press_loaded_recorded(&loaded, &validated, options, &record)
-                    .await
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let hint = e.hint().unwrap_or_default();
-                        return fail(entry, StepError::new(e.code(), e.to_string(), hint));
-                    }
-                };
-                let r = &ran.result;
-                entry.insert(
-                    "status".into(),
-                    json!(if r.status == Status::Ok {
-                        "ok"
-                    } else {
-                        "failed"
-                    }),
-                );
-                entry.insert("exit_code".into(), json!(r.exit_code));
-                entry.insert("duration_ms".into(), json!(r.duration_ms));
-                entry.insert("stdout".into(), json!(cap_output(&r.stdout)));
-                entry.insert("stderr".into(), json!(cap_output(&r.stderr)));
-                entry.insert("button_run_id".into(), json!(ran.id.as_str()));
-                let output = if let Some(p) = &r.prompt {
-                    Value::String(p.clone())
-                } else if r.stdout.trim().is_empty() {
-                    Value::Null
-                } else {
-                    serde_json::from_str(r.stdout.trim())
-                        .unwrap_or_else(|_| Value::String(r.stdout.clone()))
-                };
-                let error = (r.status != Status::Ok).then(|| {
-                    StepError::new(
-                        r.error_type.unwrap_or(ErrorCode::ScriptError),
-                        format!("button {bname} failed (exit code {})", r.exit_code),
-                        ran.hint.clone().unwrap_or_default(),
-                    )
-                });
-                StepOutcome {
-                    entry,
-                    output,
-                    error,
-                }
-            }
-            StepKind::Drawer => {
-                let dname = step.drawer.clone().unwrap_or_default();
-                entry.insert("drawer".into(), json!(dname));
-                entry.insert("args".into(), Value::Object(args.clone()));
-                if depth + 1 >= MAX_DRAWER_DEPTH {
-                    return fail(
-                        entry,
-                        StepError::new(
-                            ErrorCode::SubdrawerFailed,
-                            format!("sub-drawers nest deeper than {MAX_DRAWER_DEPTH}"),
-                            "remove the recursion",
-                        ),
-                    );
-                }
-                let sub = ButtonName::from_user(&dname)
-                    .map_err(Error::from)
-                    .and_then(|n| self.engine.store().load_drawer(&n).map_err(Error::from));
-                let sub = match sub {
-                    Ok(d) if d.kind() == DrawerKind::Flow => {
-                        return fail(
-                            entry,
-                            StepError::new(
-                                ErrorCode::DrawerKindMismatch,
-                                format!("{dname} is a flow drawer"),
-                                "use an action drawer",
-                            ),
-                        );
-                    }
-                    Ok(d) => d,
-                    Err(e) => {
-                        return fail(
-                            entry,
-                            StepError::new(
-                                ErrorCode::DrawerNotFound,
-                                e.to_string(),
-                                "create the drawer or fix the step",
-                            ),
-                        );
-                    }
-                };
-                let sub_inputs = match check_inputs(&sub, &args) {
-                    Ok(i) => i,
-                    Err(e) => {
-                        let hint = e.hint().unwrap_or_default();
-                        return fail(entry, StepError::new(e.code(), e.to_string(), hint));
-                    }
-                };
-                let ran = self.drawer(sub, sub_inputs, None, depth + 1).await;
-                entry.insert("drawer_run_id".into(), json!(ran.id.as_str()));
-                entry.insert("duration_ms".into(), ran.result["duration_ms"].clone());
-                if ran.ok {
-                    entry.insert("status".into(), json!("ok"));
-                    let output = ran
-                        .result
-                        .get("return")
-                        .cloned()
-                        .unwrap_or_else(|| json!({}));
-                    StepOutcome {
-                        entry,
-                        output,
-                        error: None,
-                    }
-                } else {
-                    let inner = ran.result["error"]["message"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_owned();
-                    fail(
-                        entry,
-                        StepError::new(
-                            ErrorCode::SubdrawerFailed,
-                            format!("sub-drawer {dname} failed: {inner}"),
-                            format!("see `buttons drawer {dname} logs`"),
-                        ),
-                    )
-                }
-            }
-            StepKind::ControlFlow(k) | StepKind::Unimplemented(k) | StepKind::Unknown(k) => fail(
+            StepKind::Button => self.button_step(step, args, entry, scope).await,
+            StepKind::Drawer => self.drawer_step(step, args, entry, started, scope).await,
+            StepKind::ControlFlow(k) => match k.as_str() {
+                "for_each" => self.for_each(step, ctx, entry, started, scope).await,
+                "switch" => self.switch(step, ctx, entry, started, scope).await,
+                "aggregate" => aggregate(step, ctx, entry, started),
+                _ => self.wait(step, ctx, entry, started).await,
+            },
+            StepKind::Unimplemented(k) | StepKind::Unknown(k) => failed(
                 entry,
+                started,
                 StepError::new(
                     ErrorCode::KindNotImplemented,
                     format!("step kind {k:?} is not pressed by this version"),
-                    "use button and drawer steps",
+                    "use button, drawer, for_each, switch, aggregate or wait steps",
                 ),
             ),
         }
     }
+
+    async fn button_step(
+        &self,
+        step: &Step,
+        args: Map<String, Value>,
+        mut entry: Map<String, Value>,
+        scope: Scope<'_>,
+    ) -> StepOutcome {
+        let started = Instant::now();
+        let bname = step.button.clone().unwrap_or_default();
+        entry.insert("button".into(), json!(bname));
+        let loaded = match self.engine.load(&bname) {
+            Ok(l) => l,
+            Err(e) => {
+                return failed(
+                    entry,
+                    started,
+                    StepError::new(
+                        ErrorCode::ButtonNotFound,
+                        e.to_string(),
+                        "create the button or fix the step",
+                    ),
+                );
+            }
+        };
+        let mut args = args;
+        for def in &loaded.button.args {
+            if !args.contains_key(&def.name)
+                && let Some(v) = scope.inputs.get(&def.name)
+            {
+                args.insert(def.name.clone(), v.clone());
+            }
+        }
+        let pairs: Vec<(String, String)> = args
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), json_to_text(v)))
+            .collect();
+        entry.insert(
+            "args".into(),
+            Value::Object(pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect()),
+        );
+        let validated = match loaded.validate(&ArgInput::Text(pairs)) {
+            Ok(a) => a,
+            Err(e) => {
+                let hint = e.hint().unwrap_or_default();
+                return failed(
+                    entry,
+                    started,
+                    StepError::new(e.code(), e.to_string(), hint),
+                );
+            }
+        };
+        let mut options = PressOptions {
+            cancel: Some(self.cancel_future()),
+            ..PressOptions::default()
+        };
+        if let Some(t) = step.timeout_seconds {
+            options = options.timeout(Duration::from_secs(t));
+        }
+        let record = RecordOptions {
+            secrets: self.secrets.clone(),
+            drawer_run: Some(scope.run_ref.to_owned()),
+        };
+        let ran = match self
+            .engine
+            .press_loaded_recorded(&loaded, &validated, options, &record)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                let hint = e.hint().unwrap_or_default();
+                return failed(
+                    entry,
+                    started,
+                    StepError::new(e.code(), e.to_string(), hint),
+                );
+            }
+        };
+        let r = &ran.result;
+        entry.insert(
+            "status".into(),
+            json!(if r.status == Status::Ok {
+                "ok"
+            } else {
+                "failed"
+            }),
+        );
+        entry.insert("exit_code".into(), json!(r.exit_code));
+        entry.insert("duration_ms".into(), json!(r.duration_ms));
+        entry.insert("stdout".into(), json!(cap_output(&r.stdout)));
+        entry.insert("stderr".into(), json!(cap_output(&r.stderr)));
+        entry.insert("button_run_id".into(), json!(ran.id.as_str()));
+        // A prompt button's output is its prompt text; a code button's
+        // AGENTS.md (also in `prompt`) is not its output.
+        let is_prompt = loaded.button.kind() == buttons_spec::ButtonKind::Prompt;
+        let output = if let Some(p) = r.prompt.as_ref().filter(|_| is_prompt) {
+            Value::String(p.clone())
+        } else if r.stdout.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(r.stdout.trim())
+                .unwrap_or_else(|_| Value::String(r.stdout.clone()))
+        };
+        let error = (r.status != Status::Ok).then(|| {
+            let code = r.error_type.unwrap_or(ErrorCode::ScriptError);
+            let message = if code == ErrorCode::Cancelled {
+                format!("button {bname} was cancelled")
+            } else {
+                format!("button {bname} failed (exit code {})", r.exit_code)
+            };
+            StepError::new(code, message, ran.hint.clone().unwrap_or_default())
+        });
+        StepOutcome {
+            entry,
+            output,
+            error,
+        }
+    }
+
+    async fn drawer_step(
+        &self,
+        step: &Step,
+        args: Map<String, Value>,
+        mut entry: Map<String, Value>,
+        started: Instant,
+        scope: Scope<'_>,
+    ) -> StepOutcome {
+        let dname = step.drawer.clone().unwrap_or_default();
+        entry.insert("drawer".into(), json!(dname));
+        entry.insert("args".into(), Value::Object(args.clone()));
+        if scope.depth + 1 >= MAX_DRAWER_DEPTH {
+            return failed(
+                entry,
+                started,
+                StepError::new(
+                    ErrorCode::SubdrawerFailed,
+                    format!("sub-drawers nest deeper than {MAX_DRAWER_DEPTH}"),
+                    "remove the recursion",
+                ),
+            );
+        }
+        let sub = ButtonName::from_user(&dname)
+            .map_err(Error::from)
+            .and_then(|n| self.engine.store().load_drawer(&n).map_err(Error::from));
+        let sub = match sub {
+            Ok(d) if d.kind() == DrawerKind::Flow => {
+                return failed(
+                    entry,
+                    started,
+                    StepError::new(
+                        ErrorCode::DrawerKindMismatch,
+                        format!("{dname} is a flow drawer"),
+                        "use an action drawer",
+                    ),
+                );
+            }
+            Ok(d) => d,
+            Err(e) => {
+                return failed(
+                    entry,
+                    started,
+                    StepError::new(
+                        ErrorCode::DrawerNotFound,
+                        e.to_string(),
+                        "create the drawer or fix the step",
+                    ),
+                );
+            }
+        };
+        let sub_inputs = match check_inputs(&sub, &args) {
+            Ok(i) => i,
+            Err(e) => {
+                let hint = e.hint().unwrap_or_default();
+                return failed(
+                    entry,
+                    started,
+                    StepError::new(e.code(), e.to_string(), hint),
+                );
+            }
+        };
+        let ran = self.drawer(sub, sub_inputs, None, scope.depth + 1).await;
+        entry.insert("drawer_run_id".into(), json!(ran.id.as_str()));
+        entry.insert("duration_ms".into(), ran.result["duration_ms"].clone());
+        if ran.ok {
+            entry.insert("status".into(), json!("ok"));
+            let output = ran
+                .result
+                .get("return")
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            return StepOutcome {
+                entry,
+                output,
+                error: None,
+            };
+        }
+        if ran.result["error"]["code"] == "CANCELLED" {
+            return failed(entry, started, cancelled_error());
+        }
+        let inner = ran.result["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        failed(
+            entry,
+            started,
+            StepError::new(
+                ErrorCode::SubdrawerFailed,
+                format!("sub-drawer {dname} failed: {inner}"),
+                format!("see `buttons drawer {dname} logs`"),
+            ),
+        )
+    }
+
+    /// `for_each`: the nested steps once per item of `over`, at most
+    /// `parallelism` iterations at once, results in input order.
+    async fn for_each(
+        &self,
+        step: &Step,
+        ctx: &RefContext,
+        entry: Map<String, Value>,
+        started: Instant,
+        scope: Scope<'_>,
+    ) -> StepOutcome {
+        let items = match resolve_field(step.over.as_ref(), ctx, "over") {
+            Ok(Value::Array(items)) => items,
+            Ok(other) => {
+                return failed(
+                    entry,
+                    started,
+                    StepError::new(
+                        ErrorCode::ValidationError,
+                        format!("`over` gave {}, not an array", type_name(&other)),
+                        "make `over` an expression that gives a list",
+                    ),
+                );
+            }
+            Err(e) => return failed(entry, started, e),
+        };
+        let var = step.as_name.clone().unwrap_or_else(|| "item".to_owned());
+        let parallelism = usize::try_from(step.parallelism.unwrap_or(1).max(1)).unwrap_or(1);
+        let keep_going = step.on_item_failure.as_deref() == Some("continue");
+        let (scoped, stop) = self.scoped();
+        let mut results: Vec<Option<Value>> = vec![None; items.len()];
+        let mut first_failed: Option<(usize, String, StepError)> = None;
+        let mut running = FuturesUnordered::new();
+        let mut next = 0;
+        loop {
+            while next < items.len() && running.len() < parallelism && first_failed.is_none() {
+                if scoped.cancelled() {
+                    break;
+                }
+                let index = next;
+                next += 1;
+                let mut local = ctx.clone();
+                local.roots.insert(var.clone(), items[index].clone());
+                let scoped = &scoped;
+                let steps = &step.steps;
+                running.push(async move {
+                    let block = scoped.block(steps, &mut local, scope, false).await;
+                    (index, block)
+                });
+            }
+            let Some((index, block)) = running.next().await else {
+                break;
+            };
+            let failed_item = block.failure.is_some();
+            results[index] = Some(json!({
+                "index": index,
+                "item": items[index],
+                "steps": block.brief(),
+                "failed": failed_item,
+            }));
+            if let Some((at, err)) = block.failure
+                && err.code != ErrorCode::Cancelled
+                && !keep_going
+            {
+                // Stop: the in-flight iterations are cancelled (their process
+                // groups ended) and no more start; the lowest failed index
+                // is the one reported.
+                let _ = stop.send(true);
+                if first_failed.as_ref().is_none_or(|(i, ..)| index < *i) {
+                    first_failed = Some((index, at, err));
+                }
+            }
+        }
+        let results: Vec<Value> = results.into_iter().flatten().collect();
+        let output = json!({"results": results, "total": items.len()});
+        let error = if self.cancelled() {
+            Some(cancelled_error())
+        } else {
+            first_failed.map(|(index, at, err)| {
+                StepError::new(
+                    ErrorCode::ForeachItemFailed,
+                    format!(
+                        "item {index} failed at step {at}: {} ({})",
+                        err.message, err.code
+                    ),
+                    "fix the failing item, or set on_item_failure to continue",
+                )
+            })
+        };
+        done(entry, started, output, error)
+    }
+
+    /// `switch`: the steps of the first case whose `when` is true, else the
+    /// switch's own steps (`matched: "default"`).
+    async fn switch(
+        &self,
+        step: &Step,
+        ctx: &RefContext,
+        entry: Map<String, Value>,
+        started: Instant,
+        scope: Scope<'_>,
+    ) -> StepOutcome {
+        let mut chosen: Option<(&str, &[Step])> = None;
+        for case in &step.cases {
+            match resolve_field(case.when.as_ref(), ctx, "when") {
+                Ok(Value::Bool(true)) => {
+                    chosen = Some((&case.id, &case.steps));
+                    break;
+                }
+                Ok(Value::Bool(false)) => {}
+                Ok(other) => {
+                    return failed(
+                        entry,
+                        started,
+                        StepError::new(
+                            ErrorCode::ValidationError,
+                            format!(
+                                "the `when` of case {:?} gave {}, not a bool",
+                                case.id,
+                                type_name(&other)
+                            ),
+                            "make `when` a comparison, e.g. ${inputs.env == 'prod'}",
+                        ),
+                    );
+                }
+                Err(e) => return failed(entry, started, e),
+            }
+        }
+        let (matched, steps) = chosen.unwrap_or(("default", &step.steps));
+        let mut local = ctx.clone();
+        let block = self.block(steps, &mut local, scope, false).await;
+        let output = json!({"matched": matched, "steps": block.brief()});
+        let error = block.failure.map(|(at, err)| {
+            StepError::new(
+                err.code,
+                format!("case {matched}, step {at}: {}", err.message),
+                err.remediation,
+            )
+        });
+        done(entry, started, output, error)
+    }
+
+    /// `wait`: sleeps for `duration` or until `until`; cancellable.
+    async fn wait(
+        &self,
+        step: &Step,
+        ctx: &RefContext,
+        entry: Map<String, Value>,
+        started: Instant,
+    ) -> StepOutcome {
+        let bad = |why: String, fix: &str| StepError::new(ErrorCode::ValidationError, why, fix);
+        let (length, until) = if step.duration.is_some() {
+            let text = match resolve_field(step.duration.as_ref(), ctx, "duration") {
+                Ok(v) => json_to_text(&v),
+                Err(e) => return failed(entry, started, e),
+            };
+            match buttons_spec::parse_duration(&text) {
+                Ok(d) => {
+                    let until = jiff::SignedDuration::try_from(d)
+                        .ok()
+                        .and_then(|sd| Timestamp::now().checked_add(sd).ok());
+                    (d, until)
+                }
+                Err(_) => {
+                    return failed(
+                        entry,
+                        started,
+                        bad(
+                            format!("`duration` {text:?} is not a duration"),
+                            "write it as Go does: 200ms, 90s, 2m30s, 1h",
+                        ),
+                    );
+                }
+            }
+        } else {
+            let text = match resolve_field(step.until.as_ref(), ctx, "until") {
+                Ok(v) => json_to_text(&v),
+                Err(e) => return failed(entry, started, e),
+            };
+            let Ok(at) = text.trim().parse::<Timestamp>() else {
+                return failed(
+                    entry,
+                    started,
+                    bad(
+                        format!("`until` {text:?} is not an RFC 3339 time"),
+                        "write it like 2026-01-02T15:04:05Z",
+                    ),
+                );
+            };
+            let left = at.duration_since(Timestamp::now());
+            (Duration::try_from(left).unwrap_or(Duration::ZERO), Some(at))
+        };
+        let mut cancel = self.cancel_future();
+        tokio::select! {
+            () = tokio::time::sleep(length) => {}
+            () = &mut cancel => return failed(entry, started, cancelled_error()),
+        }
+        let output = json!({"waited_ms": ms_since(started), "until": until});
+        done(entry, started, output, None)
+    }
+}
+
+/// What a run's steps share: the drawer's inputs (for name fill), the run
+/// named in button records, the sub-drawer depth.
+#[derive(Clone, Copy)]
+struct Scope<'s> {
+    inputs: &'s Map<String, Value>,
+    run_ref: &'s str,
+    depth: usize,
+}
+
+fn step_action(step: &Step) -> FailureAction {
+    step.on_failure
+        .as_ref()
+        .and_then(|f| f.parsed_action())
+        .unwrap_or(FailureAction::Stop)
+}
+
+/// A step's entry once it ended: its output added to `ctx`, then capped in
+/// the entry, with its error.
+fn finish(step: &Step, outcome: StepOutcome, ctx: &mut RefContext) -> (Value, Option<StepError>) {
+    let mut entry = outcome.entry;
+    let ok = outcome.error.is_none();
+    ctx.steps.insert(
+        step.id.clone(),
+        json!({"output": outcome.output, "status": if ok {"ok"} else {"failed"}}),
+    );
+    let output = cap_value(outcome.output, &mut entry);
+    entry.insert("output".into(), output);
+    if let Some(err) = &outcome.error {
+        entry.insert("error".into(), err.json());
+    }
+    (Value::Object(entry), outcome.error)
+}
+
+fn failed(mut entry: Map<String, Value>, started: Instant, err: StepError) -> StepOutcome {
+    entry.insert("status".into(), json!("failed"));
+    entry.insert("duration_ms".into(), json!(ms_since(started)));
+    StepOutcome {
+        entry,
+        output: Value::Null,
+        error: Some(err),
+    }
+}
+
+fn done(
+    mut entry: Map<String, Value>,
+    started: Instant,
+    output: Value,
+    error: Option<StepError>,
+) -> StepOutcome {
+    entry.insert(
+        "status".into(),
+        json!(if error.is_none() { "ok" } else { "failed" }),
+    );
+    entry.insert("duration_ms".into(), json!(ms_since(started)));
+    StepOutcome {
+        entry,
+        output,
+        error,
+    }
+}
+
+/// A control-flow field resolved against `ctx` (`RESOLVE_ERROR` when it
+/// fails or is absent).
+fn resolve_field(v: Option<&Value>, ctx: &RefContext, field: &str) -> Result<Value, StepError> {
+    let Some(v) = v else {
+        return Err(StepError::new(
+            ErrorCode::ValidationError,
+            format!("the step has no `{field}`"),
+            format!("set `{field}`"),
+        ));
+    };
+    Template(v).resolve(ctx).map_err(|e| {
+        StepError::new(
+            ErrorCode::ResolveError,
+            e.to_string(),
+            format!("fix the reference in `{field}`"),
+        )
+    })
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a bool",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `aggregate`: `pluck` evaluated with `item` bound to each entry of `from`.
+fn aggregate(
+    step: &Step,
+    ctx: &RefContext,
+    entry: Map<String, Value>,
+    started: Instant,
+) -> StepOutcome {
+    let items = match resolve_field(step.from.as_ref(), ctx, "from") {
+        Ok(Value::Array(items)) => items,
+        Ok(other) => {
+            return failed(
+                entry,
+                started,
+                StepError::new(
+                    ErrorCode::ValidationError,
+                    format!("`from` gave {}, not an array", type_name(&other)),
+                    "make `from` an expression that gives a list",
+                ),
+            );
+        }
+        Err(e) => return failed(entry, started, e),
+    };
+    let mut values = Vec::with_capacity(items.len());
+    let mut local = ctx.clone();
+    for item in items {
+        local.roots.insert("item".into(), item);
+        match resolve_field(step.pluck.as_ref(), &local, "pluck") {
+            Ok(v) => values.push(v),
+            Err(e) => return failed(entry, started, e),
+        }
+    }
+    let count = values.len();
+    done(
+        entry,
+        started,
+        json!({"values": values, "count": count}),
+        None,
+    )
 }

@@ -73,43 +73,13 @@ impl Idempotency {
 }
 
 /// Parses a duration in Go's syntax (`24h`, `1h30m`, `90s`, `1.5h`,
-/// `250ms`; units `ns`, `us`, `µs`, `ms`, `s`, `m`, `h`). Zero, negative or
-/// malformed values are `VALIDATION_ERROR`.
+/// `250ms`; units `ns`, `us`, `µs`, `ms`, `s`, `m`, `h`): the one parser of
+/// [`buttons_spec::parse_go_duration`], its error as an idempotency error.
+/// Zero, negative or malformed values are `VALIDATION_ERROR`.
 pub fn parse_go_duration(given: &str) -> Result<Duration, Error> {
-    let invalid = || Error::InvalidIdempotency {
+    buttons_spec::parse_go_duration(given).map_err(|_| Error::InvalidIdempotency {
         reason: format!("{given:?} is not a duration like 24h, 90m or 1h30m"),
-    };
-    let mut rest = given.trim();
-    if rest.is_empty() {
-        return Err(invalid());
-    }
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(invalid)?;
-        let value: f64 = rest[..digits].parse().map_err(|_| invalid())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let seconds = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" | "μs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(invalid()),
-        };
-        total += value * seconds;
-        rest = &rest[unit_len..];
-    }
-    let duration = Duration::try_from_secs_f64(total).map_err(|_| invalid())?;
-    if duration.is_zero() {
-        return Err(invalid());
-    }
-    Ok(duration)
+    })
 }
 
 /// What an entry holds.

@@ -11,14 +11,16 @@
 //! ([`PressRequest::idempotency`], [`Idempotency`]: one run per button and
 //! key, replays flagged [`Ran::replayed`]), and [`Engine::smash`] presses
 //! many buttons at once ([`SmashRequest`]). [`Engine::press_drawer`] presses a drawer:
-//! its steps in order, each button step a press through the same pipeline,
-//! with secrets masked in every record ([`Engine::plan_drawer`] is its dry
-//! run). [`Triggers`] runs a data directory's button triggers (cron
-//! [`Schedule`]s, watched files, webhook routes) and drawer webhooks for a
-//! long-running front end, in a bounded [`TriggerPool`], reloading them every
-//! second; [`Authenticator`], [`check_button_token`] and [`webhook_payload`]
-//! authenticate webhook calls (failing closed) and shape what a drawer
-//! press receives. Errors ([`Error`]) carry a stable
+//! its steps in order (or as a dependency graph, [`DrawerMode::Parallel`]),
+//! with `for_each`, `switch`, `aggregate` and `wait`, each button step a press
+//! through the same pipeline, with secrets masked in every record
+//! ([`Engine::plan_drawer`] is its dry run). [`Triggers`] runs a data
+//! directory's button triggers (cron [`Schedule`]s, watched files, webhook
+//! routes) and drawer webhooks for a long-running front end, in a bounded
+//! [`TriggerPool`], reloading them every second; [`Authenticator`],
+//! [`check_button_token`] and [`webhook_payload`] authenticate webhook calls
+//! (failing closed) and shape what a drawer press receives. Errors
+//! ([`Error`]) carry a stable
 //! [`code`](Error::code) and a [`hint`](Error::hint) in API terms.
 //!
 //! Below it, [`press`] runs one button from an in-memory spec
@@ -89,7 +91,10 @@ pub use capture::MAX_LINE;
 pub use context::{
     Cancel, DEFAULT_GRACE, EventSink, LineSink, PressContext, PressEvent, PressOptions, Stream,
 };
-pub use drawer::{DrawerOptions, DrawerRan, DrawerRequest, MAX_DRAWER_DEPTH, check_inputs};
+pub use drawer::{
+    DEFAULT_DRAWER_CONCURRENCY, DrawerMode, DrawerOptions, DrawerRan, DrawerRequest,
+    MAX_DRAWER_DEPTH, StepSink, check_inputs,
+};
 pub use engine::{
     ArgInput, Engine, Loaded, Plan, PlannedAction, PressRequest, Ran, RecordOptions,
     resolve_timeout,

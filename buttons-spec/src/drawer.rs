@@ -7,10 +7,12 @@
 //! read-modify-write; [`validate_drawer`] is the static check every
 //! front end shows and `press` runs first.
 
+mod graph;
 mod model;
 mod refs;
 mod validate;
 
+pub use graph::step_dependencies;
 pub use model::{
     Backoff, Case, DRAWER_SCHEMA_VERSION, Drawer, DrawerInput, DrawerKind, FailureAction,
     InputType, OnError, OnFailure, Step, StepKind,

@@ -58,6 +58,8 @@ pub enum ErrorCode {
     TriggerConflict,
     /// A webhook's secret resolves to nothing: the route refuses everyone.
     AuthMisconfigured,
+    /// An iteration of a `for_each` step failed (`on_item_failure: stop`).
+    ForeachItemFailed,
 }
 
 impl ErrorCode {
@@ -87,6 +89,7 @@ impl ErrorCode {
             Self::TriggerNotFound => "TRIGGER_NOT_FOUND",
             Self::TriggerConflict => "TRIGGER_CONFLICT",
             Self::AuthMisconfigured => "AUTH_MISCONFIGURED",
+            Self::ForeachItemFailed => "FOREACH_ITEM_FAILED",
         }
     }
 }

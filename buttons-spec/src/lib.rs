@@ -65,9 +65,9 @@ pub use drawer::{
     Backoff, Case, DRAWER_SCHEMA_VERSION, Drawer, DrawerInput, DrawerKind, DrawerLookup,
     FailureAction, Finding, InputType, OnError, OnFailure, RefContext, RefError, Reference,
     Segment, Severity, Step, StepKind, Template, Validation, check_syntax, json_to_text,
-    references, scan, validate_drawer,
+    references, scan, step_dependencies, validate_drawer,
 };
-pub use duration::{format_duration, parse_duration};
+pub use duration::{format_duration, parse_duration, parse_go_duration};
 pub use error::{Error, ErrorCode, Result};
 pub use files::{AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER};
 pub use host_lock::{HostLock, lock_url_template};

@@ -140,21 +140,6 @@ impl Store {
         Ok(save_drawer_in(&dir, name, &drawer, now)?)
     }
 
-    /// Read-modify-write of a drawer: loads it, applies `change`, and saves
-    /// it with `updated_at` bumped to `now` (`change` may refuse with an
-    /// error of its own, and then nothing is written).
-    pub fn update_drawer<E: From<Error>>(
-        &self,
-        name: &ButtonName,
-        now: Timestamp,
-        change: impl FnOnce(&mut Drawer) -> std::result::Result<(), E>,
-    ) -> std::result::Result<Drawer, E> {
-        let mut drawer = self.load_drawer(name)?;
-        change(&mut drawer)?;
-        drawer.name = name.to_string();
-        Ok(self.save_drawer(&drawer, now)?)
-    }
-
     /// Every drawer, sorted by name.
     pub fn list_drawers(&self) -> Result<Vec<ListedDrawer>> {
         let mut out = Vec::new();

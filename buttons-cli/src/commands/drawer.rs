@@ -6,9 +6,13 @@
 
 use std::fmt::Write as _;
 
-use buttons_exec::{DrawerOptions, DrawerRequest, Engine};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use buttons_exec::{DEFAULT_DRAWER_CONCURRENCY, DrawerMode, DrawerOptions, DrawerRequest, Engine};
 use buttons_spec::{
-    ArgType, ButtonName, Drawer, DrawerKind, ErrorCode, Step, Timestamp, validate_drawer,
+    ArgType, ButtonName, Drawer, DrawerKind, ErrorCode, FailureAction, Step, Timestamp,
+    validate_drawer,
 };
 use buttons_store::Store;
 use clap::Parser;
@@ -50,9 +54,17 @@ struct PressVerb {
     /// A dry run: show what would run, change nothing.
     #[arg(long, visible_alias = "dry-run")]
     summary: bool,
-    /// `sequential` (parallel mode comes with a later version).
+    /// `sequential`, or `parallel`: steps as a dependency graph of their
+    /// references.
     #[arg(long, default_value = "sequential")]
     mode: String,
+    /// Parallel mode: `stop` (cancel the running steps) or `continue`
+    /// (independent steps go on, dependents are skipped) on a failed step.
+    #[arg(long, value_name = "stop|continue")]
+    on_failure: Option<String>,
+    /// Parallel mode: steps at once (default 8).
+    #[arg(long, value_name = "N")]
+    concurrency: Option<usize>,
 }
 
 #[derive(Debug, Parser)]
@@ -87,7 +99,7 @@ pub(crate) fn run(words: &[String], out: Output) -> CliResult<Reply> {
     match first.as_str() {
         "create" => create(parse("buttons drawer create", rest)?, out),
         "list" | "ls" => list(out),
-        "schema" => Ok(schema()),
+        "schema" => schema(out),
         "rm" | "remove" | "delete" => rm(parse("buttons drawer rm", rest)?, out),
         name => {
             let verb = rest.first().map(String::as_str).unwrap_or("summary");
@@ -201,8 +213,9 @@ fn rm(args: RmVerb, out: Output) -> CliResult<Reply> {
     )
 }
 
-/// The JSON Schema of `drawer.json`.
-fn schema() -> Reply {
+/// The JSON Schema of `drawer.json`, printed raw (not in the envelope, as
+/// drawers.md §7 and the Go tool do), so that it can be saved as a file.
+fn schema(out: Output) -> CliResult<Reply> {
     let step = json!({
         "type": "object",
         "required": ["id"],
@@ -243,8 +256,9 @@ fn schema() -> Reply {
             "updated_at": {"type": "string", "format": "date-time"}
         }
     });
-    let text = serde_json::to_string_pretty(&schema).expect("serializes") + "\n";
-    Reply::new(schema).stdout(text)
+    let text = serde_json::to_string_pretty(&schema).expect("serializes");
+    out.line(&text)?;
+    Ok(Reply::streamed())
 }
 
 fn show_data(store: &Store, drawer: &Drawer) -> CliResult<Value> {
@@ -357,15 +371,40 @@ fn add(name: &str, targets: &[String], out: Output) -> CliResult<Reply> {
             }
         } else if let Some(b) = t.strip_prefix("for_each:") {
             let mut inner = button_step(b)?;
-            inner.id = inner.button.clone().unwrap_or_default();
+            let bname = inner.button.clone().unwrap_or_default();
+            // A button with one argument gets the item; `over` reads a new
+            // `items` input unless the drawer has one.
+            if let Ok(def) = store.load(&name_of(&bname)?)
+                && let [arg] = def.args.as_slice()
+            {
+                inner.args.insert(arg.name.clone(), json!("${item}"));
+            }
+            inner.id = bname;
+            if drawer.input("items").is_none() {
+                drawer.inputs.push(buttons_spec::DrawerInput {
+                    name: "items".into(),
+                    required: true,
+                    description: "the list the for_each step iterates (JSON)".into(),
+                    ..buttons_spec::DrawerInput::default()
+                });
+            }
+            let id = unique_id(&drawer, "for_each");
+            // Nested ids are unique across the drawer too.
+            if drawer.steps.iter().any(|s| s.id == inner.id) || inner.id == id {
+                inner.id = format!("{id}-{}", inner.id);
+            }
             Step {
-                id: unique_id(&drawer, "for_each"),
+                id,
                 kind: Some("for_each".into()),
                 over: Some(json!("${inputs.items}")),
                 steps: vec![inner],
                 ..Step::default()
             }
         } else if let Some(d) = t.strip_prefix("wait:") {
+            if buttons_spec::parse_duration(d).is_err() {
+                return Err(CliError::validation(format!("{d:?} is not a duration"))
+                    .with_hint("write it as Go does: wait:200ms, wait:90s, wait:2m30s"));
+            }
             Step {
                 id: unique_id(&drawer, "wait"),
                 kind: Some("wait".into()),
@@ -635,14 +674,46 @@ fn stage_add(name: &str, args: StageVerb, out: Output) -> CliResult<Reply> {
         .stderr(format!("Added stage {} to {}.", args.id, saved.name)))
 }
 
-fn press(name: &str, args: PressVerb, out: Output) -> CliResult<Reply> {
-    if args.mode != "sequential" {
-        return Err(CliError::new(
-            ErrorCode::KindNotImplemented,
-            format!("--mode {} is not implemented yet", args.mode),
-        )
-        .with_hint("use --mode sequential"));
+fn press_mode(args: &PressVerb) -> CliResult<DrawerMode> {
+    let parallel = match args.mode.as_str() {
+        "sequential" => false,
+        "parallel" => true,
+        other => {
+            return Err(CliError::validation(format!("unknown --mode {other:?}"))
+                .with_hint("use --mode sequential or --mode parallel"));
+        }
+    };
+    if !parallel {
+        if args.on_failure.is_some() || args.concurrency.is_some() {
+            return Err(CliError::validation(
+                "--on-failure and --concurrency apply to --mode parallel",
+            )
+            .with_hint("add --mode parallel, or set on_failure on the steps"));
+        }
+        return Ok(DrawerMode::Sequential);
     }
+    let on_failure = match args.on_failure.as_deref() {
+        None | Some("stop") => FailureAction::Stop,
+        Some("continue") => FailureAction::Continue,
+        Some(other) => {
+            return Err(
+                CliError::validation(format!("unknown --on-failure {other:?}"))
+                    .with_hint("use --on-failure stop or --on-failure continue"),
+            );
+        }
+    };
+    let concurrency = args.concurrency.unwrap_or(DEFAULT_DRAWER_CONCURRENCY);
+    if concurrency == 0 {
+        return Err(CliError::validation("--concurrency is 0").with_hint("give 1 or more"));
+    }
+    Ok(DrawerMode::Parallel {
+        concurrency,
+        on_failure,
+    })
+}
+
+fn press(name: &str, args: PressVerb, out: Output) -> CliResult<Reply> {
+    let mode = press_mode(&args)?;
     let mut inputs = Map::new();
     for pair in &args.inputs {
         let (k, v) = pair.split_once('=').ok_or_else(|| {
@@ -681,19 +752,26 @@ fn press(name: &str, args: PressVerb, out: Output) -> CliResult<Reply> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    // As for `buttons press`: the handlers are installed before anything
+    // runs; the signal that cancelled the press decides the exit status.
+    let caught = Arc::new(AtomicI32::new(0));
     let options = {
         let _guard = runtime.enter();
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
         let mut hangup = signal(SignalKind::hangup())?;
+        let caught = Arc::clone(&caught);
         DrawerOptions {
             cancel: Some(Box::pin(async move {
-                tokio::select! {
-                    _ = interrupt.recv() => {}
-                    _ = terminate.recv() => {}
-                    _ = hangup.recv() => {}
-                }
+                let signo = tokio::select! {
+                    _ = interrupt.recv() => SignalKind::interrupt(),
+                    _ = terminate.recv() => SignalKind::terminate(),
+                    _ = hangup.recv() => SignalKind::hangup(),
+                };
+                caught.store(signo.as_raw_value(), Ordering::SeqCst);
             })),
+            mode,
+            ..DrawerOptions::default()
         }
     };
     let ran = runtime.block_on(engine.press_drawer(&request, options))?;
@@ -701,24 +779,8 @@ fn press(name: &str, args: PressVerb, out: Output) -> CliResult<Reply> {
         eprintln_warning(&CliError::from_parts(err.code(), None, err).message);
     }
     let r = &ran.result;
-    let mut text = String::new();
-    for step in r["steps"].as_array().into_iter().flatten() {
-        let mark = if step["status"] == "ok" { "✓" } else { "✗" };
-        let _ = writeln!(
-            text,
-            "{mark} {}  {} ms",
-            step["id"].as_str().unwrap_or(""),
-            step["duration_ms"]
-        );
-    }
-    let _ = write!(
-        text,
-        "drawer {}: {} in {} ms",
-        r["drawer"].as_str().unwrap_or(""),
-        r["status"].as_str().unwrap_or(""),
-        r["duration_ms"]
-    );
-    let mut reply = Reply::new(r.clone()).stderr(text);
+    let (stdout, stderr) = human_result(r);
+    let mut reply = Reply::new(r.clone()).stdout(stdout).stderr(stderr);
     if !ran.ok {
         let code = r["error"]["code"]
             .as_str()
@@ -734,9 +796,86 @@ fn press(name: &str, args: PressVerb, out: Output) -> CliResult<Reply> {
         if let Some(h) = r["error"]["remediation"].as_str().filter(|h| !h.is_empty()) {
             err = err.with_hint(h);
         }
+        if code == ErrorCode::Cancelled {
+            let signo = caught.load(Ordering::SeqCst);
+            err.exit = Some(u8::try_from(128 + signo).unwrap_or(130));
+        }
         reply.failure = Some(err);
     }
     Ok(reply)
+}
+
+/// A value on one line, cut at `max` characters.
+fn one_line(v: &Value, max: usize) -> String {
+    let text = match v {
+        Value::String(s) => s.trim_end().replace('\n', " ⏎ "),
+        other => other.to_string(),
+    };
+    if text.chars().count() > max {
+        let cut: String = text.chars().take(max).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// A drawer press for people: on stdout one line per step (mark, id,
+/// status, duration, and the error or what it was skipped for), then the
+/// result (the `return` map, or the last step's output); on stderr the
+/// drawer's status line.
+fn human_result(r: &Value) -> (String, String) {
+    let steps: Vec<&Value> = r["steps"].as_array().into_iter().flatten().collect();
+    let width = steps
+        .iter()
+        .map(|s| s["id"].as_str().unwrap_or("").chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for step in &steps {
+        let status = step["status"].as_str().unwrap_or("");
+        let mark = match status {
+            "ok" => "✓",
+            "skipped" => "-",
+            _ => "✗",
+        };
+        let ms = step["duration_ms"].as_u64().unwrap_or(0);
+        let duration = buttons_spec::format_duration(std::time::Duration::from_millis(ms));
+        let _ = write!(
+            text,
+            "{mark} {:<width$}  {status:<7}  {duration:>9}",
+            step["id"].as_str().unwrap_or("")
+        );
+        if let Some(root) = step["skipped_because"].as_str() {
+            let _ = write!(text, "  ({root} failed)");
+        } else if let Some(code) = step["error"]["code"].as_str() {
+            let _ = write!(
+                text,
+                "  {code}: {}",
+                one_line(&step["error"]["message"], 120)
+            );
+        }
+        text.push('\n');
+    }
+    let result = r.get("return").or_else(|| {
+        steps
+            .iter()
+            .rev()
+            .find(|s| s["status"] == "ok")
+            .and_then(|s| s.get("output"))
+            .filter(|o| !o.is_null())
+    });
+    if let Some(v) = result {
+        let _ = writeln!(text, "result: {}", one_line(v, 400));
+    }
+    let ms = r["duration_ms"].as_u64().unwrap_or(0);
+    let status = format!(
+        "drawer {}: {} in {} (run {})",
+        r["drawer"].as_str().unwrap_or(""),
+        r["status"].as_str().unwrap_or(""),
+        buttons_spec::format_duration(std::time::Duration::from_millis(ms)),
+        r["run_id"].as_str().unwrap_or("")
+    );
+    (text, status)
 }
 
 fn eprintln_warning(message: &str) {

@@ -644,16 +644,30 @@ impl Server {
             );
         }
         let cancelled = context.ct.clone();
-        let options = DrawerOptions {
+        let mut options = DrawerOptions {
             cancel: Some(Box::pin(async move { cancelled.cancelled().await })),
+            ..DrawerOptions::default()
         };
+        // With a progressToken, each finished step is a notifications/progress.
+        let follower = context.meta.get_progress_token().map(|token| {
+            let (sink, task) =
+                progress::drawer_steps(context.peer.clone(), token, drawer.steps.len());
+            options.on_step = Some(sink);
+            task
+        });
         let request = DrawerRequest {
             name: drawer.name.clone(),
             inputs,
             webhook_body: None,
             env: std::env::vars().collect(),
         };
-        match self.engine.press_drawer(&request, options).await {
+        let pressed = self.engine.press_drawer(&request, options).await;
+        if let Some(task) = follower {
+            // The sink is gone with the press: the last notifications are
+            // sent before the result.
+            let _ = task.await;
+        }
+        match pressed {
             Ok(ran) => {
                 // Secret inputs and battery values stay out of what the agent reads.
                 let checked = buttons_exec::check_inputs(drawer, &request.inputs)

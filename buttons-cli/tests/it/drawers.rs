@@ -5,13 +5,13 @@ use serde_json::{Value, json};
 
 use crate::Sandbox;
 
-fn sandbox() -> Sandbox {
+pub(crate) fn sandbox() -> Sandbox {
     let s = Sandbox::new();
     s.ok(&["init"]);
     s
 }
 
-fn button(s: &Sandbox, name: &str, code: &str, args: &[&str]) {
+pub(crate) fn button(s: &Sandbox, name: &str, code: &str, args: &[&str]) {
     let mut argv = vec!["create", name, "--code", code];
     for a in args {
         argv.extend(["--arg", a]);
@@ -27,7 +27,7 @@ fn set_output_schema(s: &Sandbox, name: &str, schema: Value) {
 }
 
 /// Writes a drawer.json as a user (or the Go tool) would.
-fn write_drawer(s: &Sandbox, spec: Value) {
+pub(crate) fn write_drawer(s: &Sandbox, spec: Value) {
     let name = spec["name"].as_str().unwrap().to_owned();
     s.ok(&["drawer", "create", &name]);
     let path = s.data().join("drawers").join(&name).join("drawer.json");
@@ -329,7 +329,7 @@ fn secrets_are_redacted_everywhere_on_disk() {
     assert!(logs.to_string().contains("[redacted]"));
 }
 
-fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+pub(crate) fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
         if p.is_dir() {

@@ -543,6 +543,7 @@ impl Triggers {
                         }
                     })
                 }),
+                ..DrawerOptions::default()
             };
             engine.press_drawer(&request, options).await
         });

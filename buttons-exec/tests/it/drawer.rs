@@ -3,8 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use buttons_exec::{DrawerOptions, DrawerRequest, Engine};
-use buttons_spec::{ArgDef, Button, ButtonName, Drawer, DrawerKind, ErrorCode, Timestamp};
+use buttons_exec::{DrawerMode, DrawerOptions, DrawerRequest, Engine};
+use buttons_spec::{
+    ArgDef, Button, ButtonName, Drawer, DrawerKind, ErrorCode, FailureAction, Timestamp,
+};
 use buttons_store::{CodeSource, NewButton, Scope, Store};
 use serde_json::{Map, Value, json};
 
@@ -204,6 +206,7 @@ fn on_error_handler_sees_the_code_and_cancel_still_records() {
                 cancel: Some(Box::pin(async {
                     tokio::time::sleep(Duration::from_millis(300)).await;
                 })),
+                ..DrawerOptions::default()
             },
         )
         .unwrap();
@@ -320,4 +323,186 @@ fn http_buttons_are_found_in_steps_sub_drawers_handlers_and_references() {
         engine.drawer_http_buttons(&load("dynamic")),
         vec!["${inputs.b}"]
     );
+}
+
+#[test]
+fn a_cancel_ends_the_press_as_cancelled() {
+    let (_t, engine) = setup();
+    let store = engine.store();
+    drawer(
+        store,
+        json!({"name": "w", "steps": [{"id": "w", "kind": "wait", "duration": "30s"}]}),
+    );
+    let started = Instant::now();
+    let ran = engine
+        .press_drawer_blocking(
+            &DrawerRequest {
+                name: "w".into(),
+                ..DrawerRequest::default()
+            },
+            DrawerOptions {
+                cancel: Some(Box::pin(async {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                })),
+                ..DrawerOptions::default()
+            },
+        )
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "a wait is cancellable"
+    );
+    assert_eq!(ran.result["error"]["code"], "CANCELLED", "{:#}", ran.result);
+    assert_eq!(ran.result["failed_step"], "w");
+    assert!(ran.record.is_ok());
+}
+
+/// Whether `pid` is a live process (a zombie counts as gone).
+fn alive(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => false,
+        Ok(text) => !text
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+#[test]
+fn a_failed_item_under_stop_kills_the_in_flight_iterations() {
+    let (t, engine) = setup();
+    let store = engine.store();
+    let pids = t.path().join("pids");
+    std::fs::create_dir(&pids).unwrap();
+    // Item 0 fails once the others are running; items 1 and 2 hang.
+    button(
+        store,
+        "item",
+        &format!(
+            "cd '{}'; if [ \"$BUTTONS_ARG_I\" = 0 ]; then while [ ! -s 2.sleep ] || [ ! -s 1.sleep ]; do sleep 0.02; done; exit 5; fi; \
+             sleep 30 & echo $! > $BUTTONS_ARG_I.tmp; mv $BUTTONS_ARG_I.tmp $BUTTONS_ARG_I.sleep; wait",
+            pids.display()
+        ),
+        &["i:int:required"],
+    );
+    drawer(
+        store,
+        json!({"name": "stop", "steps": [
+            {"id": "each", "kind": "for_each", "over": "${[0, 1, 2, 3, 4]}", "parallelism": 3,
+             "steps": [{"id": "x", "button": "item", "args": {"i": "${item}"}}]}
+        ]}),
+    );
+    let started = Instant::now();
+    let ran = press(&engine, "stop", json!({}));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "in-flight iterations were not ended"
+    );
+    assert_eq!(
+        ran.result["error"]["code"], "FOREACH_ITEM_FAILED",
+        "{:#}",
+        ran.result
+    );
+    let out = &ran.result["steps"][0]["output"];
+    let results = out["results"].as_array().unwrap();
+    // Items 3 and 4 never started; 1 and 2 were cancelled.
+    assert_eq!(results.len(), 3, "{out:#}");
+    assert_eq!(results[0]["steps"]["x"]["error"]["code"], "SCRIPT_ERROR");
+    assert_eq!(results[1]["steps"]["x"]["error"]["code"], "CANCELLED");
+    for i in ["1", "2"] {
+        let pid = std::fs::read_to_string(pids.join(format!("{i}.sleep"))).unwrap();
+        let pid = pid.trim().to_owned();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while alive(&pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!alive(&pid), "the sleep of item {i} is still alive");
+    }
+}
+
+#[test]
+fn parallelism_50_over_1000_items_keeps_at_most_50_presses_alive() {
+    let (t, engine) = setup();
+    let store = engine.store();
+    let live = t.path().join("live");
+    let counts = t.path().join("counts");
+    std::fs::create_dir(&live).unwrap();
+    // Each press marks itself alive, counts the live ones, then leaves.
+    button(
+        store,
+        "track",
+        &format!(
+            "cd '{}'; : > \"p$$\"; set -- p*; echo $# >> '{}'; rm -f \"p$$\"",
+            live.display(),
+            counts.display()
+        ),
+        &[],
+    );
+    drawer(
+        store,
+        json!({"name": "many", "inputs": [{"name": "items"}], "steps": [
+            {"id": "each", "kind": "for_each", "over": "${inputs.items}", "parallelism": 50,
+             "steps": [{"id": "t", "button": "track"}]}
+        ]}),
+    );
+    let items: Vec<u32> = (0..1000).collect();
+    let ran = press(&engine, "many", json!({"items": items}));
+    assert!(ran.ok, "{}", ran.result["error"]);
+    let results = ran.result["steps"][0]["output"]["results"]
+        .as_array()
+        .unwrap();
+    assert_eq!(results.len(), 1000);
+    assert!(results.iter().enumerate().all(|(i, r)| r["index"] == i));
+    let seen: Vec<usize> = std::fs::read_to_string(&counts)
+        .unwrap()
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    assert_eq!(seen.len(), 1000);
+    let max = *seen.iter().max().unwrap();
+    assert!(max <= 50, "{max} presses alive at once (parallelism 50)");
+    assert!(max >= 2, "the iterations never overlapped");
+}
+
+#[test]
+fn parallel_mode_reports_each_step_as_it_finishes() {
+    let (_t, engine) = setup();
+    let store = engine.store();
+    button(store, "ok", "echo '{\"v\": 1}'", &[]);
+    button(store, "slow", "sleep 0.3; echo '{\"v\": 2}'", &[]);
+    drawer(
+        store,
+        json!({"name": "g", "steps": [
+            {"id": "slow", "button": "slow"},
+            {"id": "fast", "button": "ok"},
+            {"id": "sum", "button": "ok", "args": {}, "kind": "aggregate",
+             "from": "${[slow.output.v, fast.output.v]}", "pluck": "${item * 10}"}
+        ]}),
+    );
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&seen);
+    let ran = engine
+        .press_drawer_blocking(
+            &DrawerRequest {
+                name: "g".into(),
+                ..DrawerRequest::default()
+            },
+            DrawerOptions {
+                mode: DrawerMode::Parallel {
+                    concurrency: 4,
+                    on_failure: FailureAction::Stop,
+                },
+                on_step: Some(Box::new(move |entry| {
+                    sink.lock()
+                        .unwrap()
+                        .push(entry["id"].as_str().unwrap().to_owned());
+                })),
+                ..DrawerOptions::default()
+            },
+        )
+        .unwrap();
+    assert!(ran.ok, "{:#}", ran.result);
+    assert_eq!(ran.result["steps"][2]["output"]["values"], json!([20, 10]));
+    // `fast` did not wait for `slow`; `sum` waited for both.
+    assert_eq!(*seen.lock().unwrap(), ["fast", "slow", "sum"]);
 }

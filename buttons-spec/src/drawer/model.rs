@@ -263,8 +263,7 @@ pub enum StepKind {
     Button,
     /// Press a sub-drawer.
     Drawer,
-    /// `for_each`, `switch`, `aggregate`, `wait`: parsed, pressed by a later
-    /// version (`KIND_NOT_IMPLEMENTED` for now).
+    /// `for_each`, `switch`, `aggregate` or `wait` (the kind as written).
     ControlFlow(String),
     /// `split`, `merge`, `transform`, `batch`: known, never pressed.
     Unimplemented(String),

@@ -150,6 +150,14 @@ pub fn validate_drawer(drawer: &Drawer, lookup: &dyn DrawerLookup) -> Validation
                 check_refs(&mut c, None, None, v, &known, &[]);
             }
         }
+        // The handler's `with` is resolved against the failed run's context:
+        // the same roots as `return` (inputs, env, the drawer's steps).
+        if let Some(h) = &drawer.on_error {
+            let known: Vec<&Step> = drawer.steps.iter().collect();
+            for (arg, v) in &h.with {
+                check_refs(&mut c, None, Some(arg), v, &known, &[]);
+            }
+        }
     }
     if let Some(h) = &drawer.on_error
         && lookup.drawer(&h.drawer).is_none()
@@ -253,6 +261,7 @@ fn check_steps<'a>(
                         );
                     }
                 }
+                check_control_fields(c, step, &kind);
                 if kind == "switch" {
                     for case in &step.cases {
                         if case.when.is_none() {
@@ -264,8 +273,16 @@ fn check_steps<'a>(
                         }
                     }
                 }
-                for v in [&step.over, &step.from].into_iter().flatten() {
+                for v in [&step.over, &step.from, &step.duration, &step.until]
+                    .into_iter()
+                    .flatten()
+                {
                     check_refs(c, sid, None, v, done, loop_vars);
+                }
+                for case in &step.cases {
+                    if let Some(w) = &case.when {
+                        check_refs(c, sid, None, w, done, loop_vars);
+                    }
                 }
                 let mut inner_vars = loop_vars.to_vec();
                 if kind == "for_each" {
@@ -315,6 +332,56 @@ fn check_steps<'a>(
             );
         }
         done.push(step);
+    }
+}
+
+/// Literal values of control-flow fields: a `wait` duration or time that
+/// does not parse, an unknown `on_item_failure`, a zero `parallelism`.
+fn check_control_fields(c: &mut Checker<'_>, step: &Step, kind: &str) {
+    let sid = Some(step.id.as_str());
+    let literal = |v: &Option<Value>| {
+        v.as_ref()
+            .and_then(Value::as_str)
+            .filter(|s| !s.contains('$'))
+            .map(str::to_owned)
+    };
+    if kind == "wait" {
+        if let Some(d) = literal(&step.duration)
+            && crate::parse_duration(&d).is_err()
+        {
+            c.err(
+                sid,
+                format!("`duration` {d:?} is not a duration"),
+                "write it as Go does: 200ms, 90s, 2m30s, 1h",
+            );
+        }
+        if let Some(u) = literal(&step.until)
+            && u.parse::<crate::Timestamp>().is_err()
+        {
+            c.err(
+                sid,
+                format!("`until` {u:?} is not an RFC 3339 time"),
+                "write it like 2026-01-02T15:04:05Z",
+            );
+        }
+    }
+    if kind == "for_each" {
+        if let Some(f) = step.on_item_failure.as_deref()
+            && !matches!(f, "stop" | "continue")
+        {
+            c.err(
+                sid,
+                format!("unknown on_item_failure {f:?}"),
+                "use stop or continue",
+            );
+        }
+        if step.parallelism == Some(0) {
+            c.err(
+                sid,
+                "`parallelism` is 0".into(),
+                "set it to 1 (serial) or more",
+            );
+        }
     }
 }
 
@@ -514,7 +581,9 @@ fn check_ref(
     loop_vars: &[String],
     all_ids: &BTreeSet<String>,
 ) {
-    if root == "env" || loop_vars.iter().any(|v| v == root) {
+    // `webhook` is the body given with `--webhook-body` (or a trigger): its
+    // shape is not known before the press.
+    if root == "env" || root == "webhook" || loop_vars.iter().any(|v| v == root) {
         return;
     }
     if root == "inputs" {
@@ -541,7 +610,7 @@ fn check_ref(
         } else {
             (
                 format!("unknown root {root:?}"),
-                "start a reference with inputs, env, or an earlier step's id".to_owned(),
+                "start a reference with inputs, env, webhook, or an earlier step's id".to_owned(),
             )
         };
         c.push(Severity::Error, step, arg, Some(expr), message, fix);
@@ -723,6 +792,64 @@ mod tests {
             serde_json::json!({"name": "me", "steps": [{"id": "x", "kind": "drawer", "drawer": "me"}]}),
         );
         assert!(!validate_drawer(&me, &f).ok);
+    }
+
+    #[test]
+    fn on_error_with_references_are_checked() {
+        let mut f = fake();
+        f.drawers.insert(
+            "h".into(),
+            drawer(serde_json::json!({"name": "h", "steps": []})),
+        );
+        let d = drawer(serde_json::json!({
+            "name": "d",
+            "steps": [{"id": "a", "button": "get", "args": {"count": 1}}],
+            "on_error": {"drawer": "h", "with": {
+                "ok": "${a.output.v}", "bad": "${nosuch.output}", "inp": "${inputs.missing}"
+            }}
+        }));
+        let v = validate_drawer(&d, &f);
+        let msgs: Vec<(&str, &str)> = v
+            .errors
+            .iter()
+            .map(|e| (e.arg.as_deref().unwrap_or(""), e.message.as_str()))
+            .collect();
+        assert_eq!(v.errors.len(), 2, "{msgs:?}");
+        assert!(
+            msgs.iter()
+                .any(|(a, m)| *a == "bad" && m.contains("unknown root"))
+        );
+        assert!(
+            msgs.iter()
+                .any(|(a, m)| *a == "inp" && m.contains("not a declared input"))
+        );
+    }
+
+    #[test]
+    fn control_flow_literals_are_checked() {
+        let d = drawer(serde_json::json!({
+            "name": "d",
+            "steps": [
+                {"id": "w", "kind": "wait", "duration": "soon"},
+                {"id": "u", "kind": "wait", "until": "tomorrow"},
+                {"id": "ok", "kind": "wait", "duration": "2m30s"},
+                {"id": "f", "kind": "for_each", "over": "${inputs.x}", "on_item_failure": "maybe", "parallelism": 0}
+            ]
+        }));
+        let v = validate_drawer(&d, &fake());
+        let msgs: Vec<&str> = v.errors.iter().map(|e| e.message.as_str()).collect();
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("\"soon\" is not a duration")),
+            "{msgs:?}"
+        );
+        assert!(msgs.iter().any(|m| m.contains("RFC 3339")), "{msgs:?}");
+        assert!(
+            msgs.iter().any(|m| m.contains("on_item_failure")),
+            "{msgs:?}"
+        );
+        assert!(msgs.iter().any(|m| m.contains("parallelism")), "{msgs:?}");
+        assert!(!msgs.iter().any(|m| m.contains("2m30s")), "{msgs:?}");
     }
 
     #[test]

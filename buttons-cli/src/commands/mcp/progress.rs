@@ -141,6 +141,42 @@ pub(super) async fn follow(
     }
 }
 
+/// Progress of a drawer called as a tool: a [`StepSink`] for
+/// `DrawerOptions::on_step`, and the task that sends one notification per
+/// finished step (`progress` k of `total` steps, message `step ID: STATUS`;
+/// no outputs, which may hold secrets). The task ends once the sink is
+/// dropped (when the press ends): await it before answering, so that the
+/// notifications come first.
+pub(super) fn drawer_steps(
+    peer: Peer<RoleServer>,
+    token: ProgressToken,
+    total: usize,
+) -> (buttons_exec::StepSink, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let sink: buttons_exec::StepSink = Box::new(move |entry: &Value| {
+        let line = format!(
+            "step {}: {}",
+            entry["id"].as_str().unwrap_or(""),
+            entry["status"].as_str().unwrap_or("")
+        );
+        let _ = tx.send(line);
+    });
+    let total = f64::from(u32::try_from(total).unwrap_or(u32::MAX));
+    let task = tokio::spawn(async move {
+        let mut done = 0.0;
+        while let Some(message) = rx.recv().await {
+            done += 1.0;
+            let param = ProgressNotificationParam::new(token.clone(), done)
+                .with_total(total.max(done))
+                .with_message(message);
+            if peer.notify_progress(param).await.is_err() {
+                return;
+            }
+        }
+    });
+    (sink, task)
+}
+
 /// The progress notification for one line, if it is a progress line.
 fn notification(
     token: &ProgressToken,

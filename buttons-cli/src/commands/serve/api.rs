@@ -644,6 +644,7 @@ async fn press_drawer(
         cancel: Some(Box::pin(async move {
             let _ = kill.wait_for(|k| *k).await;
         })),
+        ..DrawerOptions::default()
     };
     let drawer_request = DrawerRequest {
         name: drawer.name.clone(),
