@@ -8,6 +8,8 @@ use tokio::sync::mpsc;
 
 /// Quiet time after the last event before a change fires.
 pub const WATCH_DEBOUNCE: Duration = Duration::from_millis(200);
+/// The longest a stream of events can hold a change back.
+const MAX_DEBOUNCE: Duration = Duration::from_secs(2);
 /// How often the file is looked at without an event (a missing folder, a
 /// lost event).
 const POLL: Duration = Duration::from_secs(1);
@@ -31,8 +33,21 @@ pub(crate) async fn watch_file(path: PathBuf, mut on_change: impl FnMut() + Send
             && let Some(dir) = path.parent().filter(|d| d.is_dir())
         {
             let tx = tx.clone();
-            let made = notify::recommended_watcher(move |_event: notify::Result<notify::Event>| {
-                let _ = tx.send(());
+            let target = path.clone();
+            let made = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                // Only events about the watched file itself: the folder's
+                // other entries (and mere opens or reads) must not keep the
+                // debounce from settling.
+                let relevant = match &event {
+                    Ok(event) => {
+                        !matches!(event.kind, notify::EventKind::Access(_))
+                            && (event.paths.is_empty() || event.paths.iter().any(|p| p == &target))
+                    }
+                    Err(_) => true,
+                };
+                if relevant {
+                    let _ = tx.send(());
+                }
             });
             match made {
                 Ok(mut w) => match w.watch(dir, RecursiveMode::NonRecursive) {
@@ -46,8 +61,12 @@ pub(crate) async fn watch_file(path: PathBuf, mut on_change: impl FnMut() + Send
             _ = rx.recv() => {}
             _ = poll.tick() => {}
         }
-        // Debounce: wait for a quiet moment.
-        while let Ok(Some(())) = tokio::time::timeout(WATCH_DEBOUNCE, rx.recv()).await {}
+        // Debounce: wait for a quiet moment, but never longer than
+        // MAX_DEBOUNCE, so a file written without pause still fires.
+        let settle_by = tokio::time::Instant::now() + MAX_DEBOUNCE;
+        while tokio::time::Instant::now() < settle_by
+            && let Ok(Some(())) = tokio::time::timeout(WATCH_DEBOUNCE, rx.recv()).await
+        {}
         if path.parent().is_some_and(|d| !d.is_dir()) {
             watcher = None;
         }
