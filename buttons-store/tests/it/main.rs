@@ -4,6 +4,7 @@ mod batteries;
 mod crud;
 mod init;
 mod perms;
+mod record_format;
 mod records;
 
 use buttons_spec::{Button, ButtonName, Timestamp};
