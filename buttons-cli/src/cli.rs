@@ -33,7 +33,12 @@ pub(crate) struct Cli {
     pub(crate) command: Option<Command>,
 }
 
+/// Every subcommand's arguments are built only when clap needs them
+/// (`defer`): a press builds `press`'s, not the whole tree; help, errors and
+/// completions build what they show, so they stay clap's own. A new
+/// subcommand is one more variant here, nothing else.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum Command {
     /// Set up a data directory: ./.buttons (or BUTTONS_HOME) with its .gitignore.
     Init,

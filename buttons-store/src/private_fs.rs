@@ -163,6 +163,35 @@ pub(crate) fn write_atomic(
     Ok(target)
 }
 
+/// Atomically creates or replaces `dir/name` with what `write` streams into
+/// it (through a buffer): a temporary file in `dir` with `mode`, fsynced,
+/// then renamed over the target. The directory is not fsynced: after a
+/// crash the newest file may be missing (the old one, or none, is there),
+/// never partial. `dir` must already be checked (a real directory).
+pub(crate) fn write_atomic_streamed(
+    dir: &Path,
+    name: &str,
+    mode: u32,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<PathBuf> {
+    let tmp = dir.join(format!("{TMP_PREFIX}{}", unique_suffix()));
+    let target = dir.join(name);
+    let mut guard = TempGuard(Some(&tmp));
+    let file = create_file(&tmp, b"", mode)?;
+    let mut out = io::BufWriter::with_capacity(64 * 1024, file);
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .map_err(Error::io("write", &tmp))?;
+    let file = out
+        .into_inner()
+        .map_err(|e| Error::io("write", &tmp)(e.into_error()))?;
+    file.sync_data().map_err(Error::io("sync", &tmp))?;
+    drop(file);
+    fs::rename(&tmp, &target).map_err(Error::io("rename into place", &target))?;
+    guard.0 = None;
+    Ok(target)
+}
+
 /// The entries of `dir` whose names are UTF-8, with their paths and whether
 /// each is a folder (not following links); none when `dir` does not exist.
 pub(crate) fn dir_entries(dir: &Path) -> Result<Vec<DirEntry>> {

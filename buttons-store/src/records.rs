@@ -132,10 +132,7 @@ impl Store {
     /// 0600) that a script may append JSON lines to through
     /// `BUTTONS_PROGRESS_PATH`.
     pub fn create_progress_file(&self, name: &ButtonName, id: &RunId) -> Result<Utf8PathBuf> {
-        let dir = self.ensure_pressed(name)?;
-        let path = dir.join(id.progress_file());
-        private_fs::create_file(&path, b"", FILE_MODE)?;
-        Ok(utf8(path))
+        self.pressed(name)?.create_progress_file(id)
     }
 
     /// Removes the progress file of run `id`, if there is one (e.g. when its
@@ -150,7 +147,8 @@ impl Store {
     }
 
     /// Writes a run record atomically (temporary file in `pressed/`, fsync,
-    /// rename, fsync of the folder) under a unique, time-sortable name, then
+    /// rename; the folder is not fsynced, so a crash may lose the newest
+    /// record but never leaves a partial one) under a unique, time-sortable name, then
     /// keeps the button's records to [`MAX_RECORDS`]. Safe under concurrent
     /// writers: N presses leave N records (up to the limit).
     ///
@@ -172,17 +170,7 @@ impl Store {
         id: &RunId,
         record: &RunRecord,
     ) -> Result<Utf8PathBuf> {
-        let dir = self.ensure_pressed(name)?;
-        let mut json = serde_json::to_string_pretty(record).expect("a RunRecord always serializes");
-        json.push('\n');
-        let path =
-            private_fs::write_atomic(&dir, &id.record_file(), json.as_bytes(), FILE_MODE, true)?;
-        let lock = lock_pressed(&dir)?;
-        match read_count(&lock) {
-            Some(count) if count < MAX_RECORDS => write_count(&lock, &dir, count + 1)?,
-            _ => prune_locked(&lock, &dir, MAX_RECORDS)?,
-        }
-        Ok(utf8(path))
+        self.pressed(name)?.write_record(id, record)
     }
 
     /// Prunes a button's records to one below [`MAX_RECORDS`] (and its
@@ -190,9 +178,16 @@ impl Store {
     /// under way. Call it while the press runs (e.g. on another thread): the
     /// [`Store::write_record`] that follows then has nothing to list or remove.
     pub fn make_room(&self, name: &ButtonName) -> Result<()> {
-        let dir = self.ensure_pressed(name)?;
-        let lock = lock_pressed(&dir)?;
-        prune_locked(&lock, &dir, MAX_RECORDS - 1)
+        self.pressed(name)?.make_room()
+    }
+
+    /// The button's `pressed/` folder, made sure of once (it exists as a
+    /// private, real directory, never a link) for the files of one press:
+    /// its progress file, marker, pruning and record.
+    pub fn pressed(&self, name: &ButtonName) -> Result<Pressed> {
+        Ok(Pressed {
+            dir: self.ensure_pressed(name)?,
+        })
     }
 
     /// The newest `last` records, newest first: of one button, or of every
@@ -240,6 +235,69 @@ impl Store {
         }
         files.sort_unstable_by(|a, b| b.id.cmp(&a.id));
         Ok(files)
+    }
+}
+
+/// A button's `pressed/` folder, checked once by [`Store::pressed`]: what one
+/// press writes there goes through it without checking the folder again.
+#[derive(Debug, Clone)]
+pub struct Pressed {
+    pub(crate) dir: PathBuf,
+}
+
+impl Pressed {
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// [`Store::create_progress_file`] in this folder.
+    pub fn create_progress_file(&self, id: &RunId) -> Result<Utf8PathBuf> {
+        let path = self.dir.join(id.progress_file());
+        private_fs::create_file(&path, b"", FILE_MODE)?;
+        Ok(utf8(path))
+    }
+
+    /// [`Store::remove_progress_file`] in this folder.
+    pub fn remove_progress_file(&self, id: &RunId) -> Result<()> {
+        remove_if_present(&self.dir.join(id.progress_file()))
+    }
+
+    /// [`Store::write_run_record`] in this folder: the record is serialised
+    /// straight into its temporary file (pretty-printed JSON and a newline),
+    /// which is fsynced and renamed into place.
+    pub fn write_record(&self, id: &RunId, record: &RunRecord) -> Result<Utf8PathBuf> {
+        let dir = &self.dir;
+        let path = private_fs::write_atomic_streamed(dir, &id.record_file(), FILE_MODE, |out| {
+            serde_json::to_writer_pretty(&mut *out, record).map_err(io::Error::from)?;
+            out.write_all(b"\n")
+        })?;
+        let lock = lock_pressed(dir)?;
+        match read_count(&lock) {
+            Some(count) if count < MAX_RECORDS => write_count(&lock, dir, count + 1)?,
+            _ => prune_locked(&lock, dir, MAX_RECORDS)?,
+        }
+        Ok(utf8(path))
+    }
+
+    /// Whether [`Pressed::make_room`] has anything to do: the record count
+    /// kept in `pressed/.lock` (read without waiting for the lock) says the
+    /// next record would pass [`MAX_RECORDS`], or there is no count yet.
+    pub fn prune_due(&self) -> bool {
+        let Ok(lock) = OpenOptions::new()
+            .read(true)
+            .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
+            .open(self.dir.join(LOCK_FILE))
+        else {
+            return true;
+        };
+        read_count(&lock).is_none_or(|count| count >= MAX_RECORDS)
+    }
+
+    /// [`Store::make_room`] in this folder.
+    pub fn make_room(&self) -> Result<()> {
+        let lock = lock_pressed(&self.dir)?;
+        prune_locked(&lock, &self.dir, MAX_RECORDS - 1)
     }
 }
 

@@ -74,3 +74,35 @@ fn a_megabyte_of_nuls_is_written_as_the_pretty_printer_wrote_it() {
         "the record file differs from the old format"
     );
 }
+
+#[test]
+fn pruning_is_due_only_when_the_count_nears_the_limit() {
+    let (_t, store) = temp_store();
+    let name = make(&store, "golden", "true");
+    let pressed = store.pressed(&name).unwrap();
+    // No count kept yet: pruning is what establishes it.
+    assert!(pressed.prune_due());
+    pressed.make_room().unwrap();
+    assert!(!pressed.prune_due());
+    let mut record = awkward_record();
+    for i in 0..buttons_store::MAX_RECORDS - 1 {
+        record.duration_ms = i as u64;
+        pressed
+            .write_record(&RunId::new(Timestamp::now()), &record)
+            .unwrap();
+    }
+    assert!(!pressed.prune_due(), "99 records: the next one still fits");
+    pressed
+        .write_record(&RunId::new(Timestamp::now()), &record)
+        .unwrap();
+    assert!(
+        pressed.prune_due(),
+        "100 records: the next press makes room"
+    );
+    pressed.make_room().unwrap();
+    assert!(!pressed.prune_due());
+    assert_eq!(
+        store.records(Some(&name), 1000).unwrap().len(),
+        buttons_store::MAX_RECORDS - 1
+    );
+}
