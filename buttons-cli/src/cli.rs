@@ -369,3 +369,34 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     pub(crate) no_triggers: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::Cli;
+
+    #[test]
+    fn the_tree_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_subcommand_s_arguments_are_built_only_when_needed() {
+        let mut cmd = Cli::command();
+        let names = |cmd: &clap::Command, sub: &str| -> Vec<String> {
+            cmd.find_subcommand(sub)
+                .unwrap()
+                .get_arguments()
+                .map(|a| a.get_id().to_string())
+                .collect()
+        };
+        // Names and about texts are there for help and suggestions…
+        assert!(cmd.find_subcommand("press").unwrap().get_about().is_some());
+        // …but not the arguments, until clap builds what it parses or shows.
+        assert!(names(&cmd, "press").is_empty());
+        cmd.build();
+        assert!(names(&cmd, "press").iter().any(|n| n == "args"));
+        assert!(names(&cmd, "create").iter().any(|n| n == "url"));
+    }
+}
