@@ -33,7 +33,12 @@ pub(crate) struct Cli {
     pub(crate) command: Option<Command>,
 }
 
+/// Every subcommand's arguments are built only when clap needs them
+/// (`defer`): a press builds `press`'s, not the whole tree; help, errors and
+/// completions build what they show, so they stay clap's own. A new
+/// subcommand is one more variant here, nothing else.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum Command {
     /// Set up a data directory: ./.buttons (or BUTTONS_HOME) with its .gitignore.
     Init,
@@ -437,4 +442,35 @@ pub(crate) enum WebhookCommand {
         #[arg(long, default_value_t = 8090)]
         port: u16,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::Cli;
+
+    #[test]
+    fn the_tree_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_subcommand_s_arguments_are_built_only_when_needed() {
+        let mut cmd = Cli::command();
+        let names = |cmd: &clap::Command, sub: &str| -> Vec<String> {
+            cmd.find_subcommand(sub)
+                .unwrap()
+                .get_arguments()
+                .map(|a| a.get_id().to_string())
+                .collect()
+        };
+        // Names and about texts are there for help and suggestions…
+        assert!(cmd.find_subcommand("press").unwrap().get_about().is_some());
+        // …but not the arguments, until clap builds what it parses or shows.
+        assert!(names(&cmd, "press").is_empty());
+        cmd.build();
+        assert!(names(&cmd, "press").iter().any(|n| n == "args"));
+        assert!(names(&cmd, "create").iter().any(|n| n == "url"));
+    }
 }

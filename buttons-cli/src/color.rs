@@ -23,6 +23,36 @@ pub(crate) enum ColorWhen {
 }
 
 impl ColorWhen {
+    /// The `--color` the command line gives (`--color WHEN` or
+    /// `--color=WHEN`, the last one before `--`), looked up before clap
+    /// parses it so that clap's own help and errors follow it too; `auto`
+    /// when absent or not a valid choice (clap then reports the value).
+    pub(crate) fn from_argv(argv: &[std::ffi::OsString]) -> Self {
+        let mut when = Self::Auto;
+        let mut words = argv.iter().skip(1).map(|w| w.to_str());
+        while let Some(word) = words.next() {
+            let value = match word {
+                Some("--") => break,
+                Some("--color") => words.next().flatten(),
+                Some(w) => w.strip_prefix("--color="),
+                None => None,
+            };
+            if let Some(value) = value {
+                when = <Self as clap::ValueEnum>::from_str(value, false).unwrap_or(Self::Auto);
+            }
+        }
+        when
+    }
+
+    /// The same choice for clap's own help and error messages.
+    pub(crate) fn clap(self) -> clap::ColorChoice {
+        match self {
+            Self::Auto => clap::ColorChoice::Auto,
+            Self::Always => clap::ColorChoice::Always,
+            Self::Never => clap::ColorChoice::Never,
+        }
+    }
+
     /// Makes this the choice of every `anstream` stream of the process.
     pub(crate) fn apply(self) {
         anstream::ColorChoice::write_global(match self {
@@ -59,6 +89,29 @@ pub(crate) fn paint(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn when(words: &[&str]) -> ColorWhen {
+        let argv: Vec<std::ffi::OsString> = words.iter().map(Into::into).collect();
+        ColorWhen::from_argv(&argv)
+    }
+
+    #[test]
+    fn color_is_found_before_parsing() {
+        assert_eq!(when(&["buttons", "list"]), ColorWhen::Auto);
+        assert_eq!(
+            when(&["buttons", "--color", "never", "x"]),
+            ColorWhen::Never
+        );
+        assert_eq!(
+            when(&["buttons", "press", "x", "--color=always"]),
+            ColorWhen::Always
+        );
+        assert_eq!(when(&["buttons", "--color", "bogus"]), ColorWhen::Auto);
+        assert_eq!(
+            when(&["buttons", "--", "--color", "never"]),
+            ColorWhen::Auto
+        );
+    }
 
     #[test]
     fn marks_at_line_starts_are_coloured() {

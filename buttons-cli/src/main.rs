@@ -12,7 +12,7 @@ mod suggest;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
-use clap::{CommandFactory as _, Parser as _};
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 use crate::error::CliError;
 use crate::output::Output;
@@ -22,7 +22,16 @@ fn main() -> ExitCode {
     // back) prints completions and exits here.
     clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    match cli::Cli::try_parse_from(&argv) {
+    // `--color` drives clap's help and errors as well as the tool's words.
+    let color = color::ColorWhen::from_argv(&argv);
+    color.apply();
+    let mut command = cli::Cli::command().color(color.clap());
+    let parsed = command
+        .try_get_matches_from_mut(&argv)
+        .and_then(|mut matches| {
+            cli::Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut command))
+        });
+    match parsed {
         Ok(cli) => {
             cli.color.apply();
             let command = cli

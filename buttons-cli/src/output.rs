@@ -25,6 +25,20 @@ pub(crate) struct Reply {
     /// `history`: how many unreadable records were skipped (the envelope's
     /// `skipped`, present only when some were).
     pub(crate) skipped: Option<usize>,
+    /// A press's result: the envelope's `data` instead of [`Reply::data`],
+    /// serialised straight to stdout (no JSON value, no copy of its output).
+    pub(crate) press: Option<Box<PressData>>,
+}
+
+/// The `data` of a press's envelope: the result, and `"replayed": true`
+/// for an idempotent repeat (the same bytes as the result's JSON value with
+/// `replayed` appended).
+#[derive(Serialize)]
+pub(crate) struct PressData {
+    #[serde(flatten)]
+    pub(crate) result: buttons_spec::PressResult,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) replayed: bool,
 }
 
 impl Reply {
@@ -37,6 +51,15 @@ impl Reply {
             streamed: false,
             exit_failure: false,
             skipped: None,
+            press: None,
+        }
+    }
+
+    /// The reply of a press: its result is the envelope's `data`.
+    pub(crate) fn press(result: buttons_spec::PressResult, replayed: bool) -> Self {
+        Self {
+            press: Some(Box::new(PressData { result, replayed })),
+            ..Self::new(serde_json::Value::Null)
         }
     }
 
@@ -67,20 +90,29 @@ pub(crate) struct Output {
 }
 
 #[derive(Serialize)]
-struct Success<'a> {
+struct Success<'a, T: Serialize> {
     ok: bool,
-    data: &'a serde_json::Value,
+    data: &'a T,
     #[serde(skip_serializing_if = "Option::is_none")]
     skipped: Option<usize>,
 }
 
 #[derive(Serialize)]
-struct Failure<'a> {
+struct Failure<'a, T: Serialize> {
     ok: bool,
     error: &'a CliError,
     /// The result of a press that ran and failed (absent for every other failure).
     #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<&'a serde_json::Value>,
+    data: Option<&'a T>,
+}
+
+/// Writes `envelope` and a newline to stdout through one buffer (a press's
+/// output is written in a few large pieces, not line by line).
+fn write_envelope(envelope: &impl Serialize) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    serde_json::to_writer(&mut out, envelope)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 impl Output {
@@ -148,20 +180,20 @@ impl Output {
             return Ok(());
         }
         if self.json {
-            if let Some(err) = &reply.failure {
-                return self.write_failure(err, Some(&reply.data));
-            }
-            let mut out = io::stdout().lock();
-            serde_json::to_writer(
-                &mut out,
-                &Success {
+            return match (&reply.failure, &reply.press) {
+                (Some(err), Some(press)) => self.write_failure(err, Some(&**press)),
+                (Some(err), None) => self.write_failure(err, Some(&reply.data)),
+                (None, Some(press)) => write_envelope(&Success {
+                    ok: true,
+                    data: &**press,
+                    skipped: None,
+                }),
+                (None, None) => write_envelope(&Success {
                     ok: true,
                     data: &reply.data,
                     skipped: reply.skipped,
-                },
-            )?;
-            out.write_all(b"\n")?;
-            return out.flush();
+                }),
+            };
         }
         // What the command produced first, then its status or notes, so a
         // press's status line follows the script's output on a terminal.
@@ -179,23 +211,17 @@ impl Output {
     }
 
     fn write_error(self, err: &CliError) -> io::Result<()> {
-        self.write_failure(err, None)
+        self.write_failure::<serde_json::Value>(err, None)
     }
 
     /// An error, with the result of a command that ran and failed as `data`.
-    fn write_failure(self, err: &CliError, data: Option<&serde_json::Value>) -> io::Result<()> {
+    fn write_failure<T: Serialize>(self, err: &CliError, data: Option<&T>) -> io::Result<()> {
         if self.json {
-            let mut out = io::stdout().lock();
-            serde_json::to_writer(
-                &mut out,
-                &Failure {
-                    ok: false,
-                    error: err,
-                    data,
-                },
-            )?;
-            out.write_all(b"\n")?;
-            return out.flush();
+            return write_envelope(&Failure {
+                ok: false,
+                error: err,
+                data,
+            });
         }
         let mut out = anstream::stderr().lock();
         let line = format!("error: {}", err.message.trim_end());

@@ -91,8 +91,15 @@ impl StreamCapture {
 
     /// The kept output as text, and whether anything was cut.
     pub(crate) fn into_text(self) -> (String, bool) {
+        let (text, _, cut) = self.into_output();
+        (text, cut)
+    }
+
+    /// The kept output as text (moved, not copied, when it is UTF-8), the
+    /// exact bytes too when the text is lossy, and whether anything was cut.
+    pub(crate) fn into_output(self) -> (String, Option<Vec<u8>>, bool) {
         let cut = self.total > self.kept.len() as u64;
-        bounded_text(&self.kept, cut)
+        bounded_output(self.kept, cut)
     }
 }
 
@@ -129,6 +136,30 @@ pub(crate) fn bounded_text(kept: &[u8], cut: bool) -> (String, bool) {
         text.push_str(TRUNCATED_MARKER);
     }
     (text, truncated)
+}
+
+/// [`bounded_text`] of owned bytes: UTF-8 bytes become the text without a
+/// copy; otherwise the exact bytes (with [`TRUNCATED_MARKER`] when cut) are
+/// returned too, beside their lossy text.
+pub(crate) fn bounded_output(mut kept: Vec<u8>, cut: bool) -> (String, Option<Vec<u8>>, bool) {
+    let end = if cut {
+        trim_incomplete_tail(&kept).len()
+    } else {
+        kept.len()
+    };
+    if std::str::from_utf8(&kept[..end]).is_ok() {
+        kept.truncate(end);
+        let mut text = String::from_utf8(kept).expect("checked to be UTF-8");
+        if cut {
+            text.push_str(TRUNCATED_MARKER);
+        }
+        return (text, None, cut);
+    }
+    let (text, truncated) = bounded_text(&kept, cut);
+    if truncated {
+        kept.extend_from_slice(TRUNCATED_MARKER.as_bytes());
+    }
+    (text, Some(kept), truncated)
 }
 
 /// Drops a UTF-8 sequence cut short at the end of `bytes`.
@@ -187,6 +218,30 @@ mod tests {
         let seen = Arc::clone(&lines);
         let sink: LineSink = Box::new(move |s, l| seen.lock().unwrap().push((s, l.to_owned())));
         (sink, lines)
+    }
+
+    #[test]
+    fn utf8_output_moves_and_other_bytes_are_kept_exactly() {
+        let kept = b"plain \xc3\xa9".to_vec();
+        let ptr = kept.as_ptr();
+        let (text, raw, cut) = bounded_output(kept, false);
+        assert_eq!((text.as_str(), raw, cut), ("plain é", None, false));
+        assert_eq!(text.as_ptr(), ptr, "UTF-8 output is moved, not copied");
+
+        let (text, raw, cut) = bounded_output(b"a\0\xffb".to_vec(), false);
+        assert_eq!(text, "a\0\u{fffd}b");
+        assert_eq!(raw.as_deref(), Some(&b"a\0\xffb"[..]));
+        assert!(!cut);
+
+        // Cut: the text drops a split sequence; the bytes stay exact.
+        let (text, raw, cut) = bounded_output(b"\xff ok \xe2\x82".to_vec(), true);
+        assert_eq!(text, format!("\u{fffd} ok {TRUNCATED_MARKER}"));
+        let mut exact = b"\xff ok \xe2\x82".to_vec();
+        exact.extend_from_slice(TRUNCATED_MARKER.as_bytes());
+        assert_eq!(raw, Some(exact));
+        assert!(cut);
+        let (text, raw, _) = bounded_output(b"ok \xe2\x82".to_vec(), true);
+        assert_eq!((text, raw), (format!("ok {TRUNCATED_MARKER}"), None));
     }
 
     #[test]

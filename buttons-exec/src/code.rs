@@ -143,9 +143,10 @@ pub(crate) async fn run(
     let mut sink = sink.into_inner().unwrap_or_else(PoisonError::into_inner);
     out.finish(sink.as_mut());
     err.finish(sink.as_mut());
-    let (stdout, out_cut) = out.into_text();
+    let (stdout, raw_stdout, out_cut) = out.into_output();
     let (stderr, err_cut) = err.into_text();
     result.stdout = stdout;
+    result.raw_stdout = raw_stdout;
     result.stderr = stderr;
     result.truncated = out_cut || err_cut;
 

@@ -435,9 +435,12 @@ impl Engine {
         let batteries = self.batteries()?;
         let started_at = Timestamp::now();
         let id = RunId::new(started_at);
-        let progress = self.store.create_progress_file(name, &id)?;
+        // `pressed/` is made sure of once; the progress file, the marker,
+        // pruning and the record go through the checked folder.
+        let pressed = self.store.pressed(name)?;
+        let progress = pressed.create_progress_file(&id)?;
         // Removed once the record is written, and on every early return.
-        let marker = RunningMarker::new(&self.store, name, &id, started_at)?;
+        let marker = RunningMarker::new(&pressed, name, &id, started_at)?;
         if let Some(events) = options.events.as_mut() {
             events(&crate::PressEvent::Started {
                 progress_path: progress.clone().into_std_path_buf(),
@@ -448,22 +451,20 @@ impl Engine {
         ctx.progress_path = Some(progress.clone().into_std_path_buf());
         ctx.started_at = Some(started_at);
         let options = options.timeout(timeout);
-        // Pruning old records overlaps the press instead of following it.
-        let room = {
-            let (store, name) = (self.store.clone(), name.clone());
-            std::thread::spawn(move || store.make_room(&name))
-        };
-        let pressed = crate::press::press_with_hint(&ctx, options).await;
+        // Pruning old records overlaps the press instead of following it,
+        // when the record count says it is due (else no thread starts).
+        let room = pressed.prune_due().then(|| {
+            let pressed = pressed.clone();
+            std::thread::spawn(move || pressed.make_room())
+        });
+        let outcome = crate::press::press_with_hint(&ctx, options).await;
         // A failed pre-prune is harmless: writing the record prunes again.
-        let _ = room.join();
-        let (mut result, http_hint) = pressed?;
+        if let Some(room) = room {
+            let _ = room.join();
+        }
+        let (mut result, http_hint) = outcome?;
         result.progress_path = Some(progress.to_string());
-        let mut record = RunRecord::from_result(&result, Timestamp::now());
-        record_options.apply(&mut record);
-        let record = self
-            .store
-            .write_run_record(name, &id, &record)
-            .map_err(Error::from);
+        let record = write_record(&pressed, &id, &mut result, record_options).map_err(Error::from);
         drop(marker);
         let hint = failure_hint(&result, http_hint);
         Ok(Ran {
@@ -474,6 +475,29 @@ impl Engine {
             replayed: false,
         })
     }
+}
+
+/// Writes the run record of `result`, lending it the captured output: text
+/// within the cap that no secret masks moves into the record and back,
+/// so the output is not copied (only a capped or masked version is new).
+fn write_record(
+    pressed: &buttons_store::Pressed,
+    id: &RunId,
+    result: &mut PressResult,
+    options: &RecordOptions,
+) -> buttons_store::Result<Utf8PathBuf> {
+    let stdout = std::mem::take(&mut result.stdout);
+    let stderr = std::mem::take(&mut result.stderr);
+    let mut record = RunRecord::from_result(result, Timestamp::now());
+    let (record_stdout, kept_stdout) = options.lend(stdout);
+    let (record_stderr, kept_stderr) = options.lend(stderr);
+    record.stdout = record_stdout;
+    record.stderr = record_stderr;
+    options.apply(&mut record);
+    let written = pressed.write_record(id, &record);
+    result.stdout = kept_stdout.unwrap_or(record.stdout);
+    result.stderr = kept_stderr.unwrap_or(record.stderr);
+    written
 }
 
 /// Changes to the run record of one press (see
@@ -488,41 +512,54 @@ pub struct RecordOptions {
 }
 
 impl RecordOptions {
+    /// The record's drawer run and masked arguments (its output comes
+    /// through [`RecordOptions::lend`]).
     fn apply(&self, record: &mut RunRecord) {
         record.drawer_run.clone_from(&self.drawer_run);
         if self.secrets.is_empty() {
             return;
         }
-        let mask = |s: &mut String| *s = crate::mask_secrets(s, &self.secrets);
-        mask(&mut record.stdout);
-        mask(&mut record.stderr);
         for v in record.args.values_mut() {
-            mask(v);
+            *v = crate::mask_secrets(v, &self.secrets);
         }
+    }
+
+    /// The record's version of captured `text` (capped, secrets masked),
+    /// and `text` itself when that version differs from it (else the record
+    /// holds the very text, to be handed back after the write).
+    fn lend(&self, text: String) -> (String, Option<String>) {
+        let masks = self
+            .secrets
+            .iter()
+            .any(|s| !s.is_empty() && text.contains(s.as_str()));
+        if buttons_spec::fits_output_cap(&text) && !masks {
+            return (text, None);
+        }
+        let record = crate::mask_secrets(&buttons_spec::cap_output(&text), &self.secrets);
+        (record, Some(text))
     }
 }
 
 /// The active-run marker of a press (`pressed/<id>.running`), removed when
 /// dropped: after the record is written, or when the press returns early.
 struct RunningMarker<'a> {
-    store: &'a Store,
-    name: &'a ButtonName,
+    pressed: &'a buttons_store::Pressed,
     id: &'a RunId,
 }
 
 impl<'a> RunningMarker<'a> {
     fn new(
-        store: &'a Store,
-        name: &'a ButtonName,
+        pressed: &'a buttons_store::Pressed,
+        name: &ButtonName,
         id: &'a RunId,
         started_at: Timestamp,
     ) -> Result<Self, Error> {
-        if let Err(e) = store.mark_running(name, id, started_at) {
+        if let Err(e) = pressed.mark_running(name, id, started_at) {
             // Nothing ran: leave no empty progress file behind either.
-            let _ = store.remove_progress_file(name, id);
+            let _ = pressed.remove_progress_file(id);
             return Err(e.into());
         }
-        Ok(Self { store, name, id })
+        Ok(Self { pressed, id })
     }
 }
 
@@ -530,7 +567,7 @@ impl Drop for RunningMarker<'_> {
     fn drop(&mut self) {
         // A marker left behind is harmless: its process is gone, so it is
         // never listed, and pruning removes it.
-        let _ = self.store.clear_running(self.name, self.id);
+        let _ = self.pressed.clear_running(self.id);
     }
 }
 

@@ -99,7 +99,7 @@ pub fn fill_press_result(result: &mut PressResult, outcome: &Result<HttpResponse
         Ok(response) => {
             result.http_status_code = Some(response.status);
             result.exit_code = i64::from(response.status);
-            result.stdout = String::from_utf8_lossy(&response.body).into_owned();
+            result.set_stdout_bytes(response.body.clone());
             result.truncated = response.truncated;
             if !response.is_success() {
                 result.fail(

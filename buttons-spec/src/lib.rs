@@ -74,7 +74,9 @@ pub use host_lock::{HostLock, lock_url_template};
 pub use http::{Method, parse_header, parse_method};
 pub use jiff::Timestamp;
 pub use name::{ButtonName, MAX_NAME_LEN, RESERVED_NAMES, slugify};
-pub use result::{OUTPUT_CAP, PressResult, RunRecord, Status, TRUNCATED_MARKER, cap_output};
+pub use result::{
+    OUTPUT_CAP, PressResult, RunRecord, Status, TRUNCATED_MARKER, cap_output, fits_output_cap,
+};
 pub use size::{DEFAULT_MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES_CEILING, format_size, parse_size};
 pub use trigger::{
     AuthKind, DEFAULT_AUTH_HEADER, DrawerWebhook, MAX_WEBHOOK_PATH, RouteOwner, SecretRef,

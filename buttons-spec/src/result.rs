@@ -71,6 +71,12 @@ pub struct PressResult {
     /// Output (or a response body) was cut at its cap.
     #[serde(default, skip_serializing_if = "is_false")]
     pub truncated: bool,
+    /// The exact captured stdout bytes (or response body) when they are not
+    /// valid UTF-8, so that [`stdout`](Self::stdout) is only their lossy text;
+    /// `None` when `stdout` is exact. Never serialised: the JSON result and
+    /// the run record hold the text. See [`PressResult::stdout_bytes`].
+    #[serde(skip)]
+    pub raw_stdout: Option<Vec<u8>>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -94,7 +100,31 @@ impl PressResult {
             started_at,
             progress_path: None,
             truncated: false,
+            raw_stdout: None,
         }
+    }
+
+    /// Sets [`stdout`](Self::stdout) from captured bytes, moving them (no
+    /// copy) when they are UTF-8, else keeping them as
+    /// [`raw_stdout`](Self::raw_stdout) beside their lossy text.
+    pub fn set_stdout_bytes(&mut self, bytes: Vec<u8>) {
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                self.stdout = text;
+                self.raw_stdout = None;
+            }
+            Err(e) => {
+                let bytes = e.into_bytes();
+                self.stdout = String::from_utf8_lossy(&bytes).into_owned();
+                self.raw_stdout = Some(bytes);
+            }
+        }
+    }
+
+    /// The captured stdout as bytes, exactly as the script wrote them (or
+    /// the response body as it came), up to the cap.
+    pub fn stdout_bytes(&self) -> &[u8] {
+        self.raw_stdout.as_deref().unwrap_or(self.stdout.as_bytes())
     }
 
     /// Marks the result failed with `code`, putting `message` in stderr.
@@ -183,13 +213,20 @@ impl RunRecord {
     }
 }
 
+/// Whether [`cap_output`] keeps `text` as it is: it is at most
+/// [`OUTPUT_CAP`] bytes, or already capped (ends with [`TRUNCATED_MARKER`]
+/// within the cap). Lets a caller move such text instead of copying it.
+pub fn fits_output_cap(text: &str) -> bool {
+    let already_capped =
+        text.len() <= OUTPUT_CAP + TRUNCATED_MARKER.len() && text.ends_with(TRUNCATED_MARKER);
+    text.len() <= OUTPUT_CAP || already_capped
+}
+
 /// Cuts `text` to at most [`OUTPUT_CAP`] bytes (on a character boundary) and
 /// appends [`TRUNCATED_MARKER`] when anything was cut. Idempotent: output that
 /// was already capped (as `buttons-exec` returns it) is kept as it is.
 pub fn cap_output(text: &str) -> String {
-    let already_capped =
-        text.len() <= OUTPUT_CAP + TRUNCATED_MARKER.len() && text.ends_with(TRUNCATED_MARKER);
-    if text.len() <= OUTPUT_CAP || already_capped {
+    if fits_output_cap(text) {
         return text.to_owned();
     }
     let mut end = OUTPUT_CAP;

@@ -66,7 +66,7 @@ pub use overview::{
     ActiveRunOverview, ButtonOverview, Counts, FailureOverview, Overview, OverviewOptions,
     RunOverview,
 };
-pub use records::{MAX_RECORDS, RunId, StoredRecord, record_stem};
+pub use records::{MAX_RECORDS, Pressed, RunId, StoredRecord, record_stem};
 pub use runs::{ActiveRun, MARKER_EXT, pid_alive};
 pub use store::{BUTTONS_DIR, GITIGNORE_LINES, InitReport, Notice, RootCheck, Store, check_root};
 pub use summary::RecordSummary;

@@ -155,6 +155,11 @@ impl Dir {
         Ok(dir)
     }
 
+    /// The path this directory was opened at.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The path of `name` in this directory (for messages and callers).
     pub(crate) fn join(&self, name: impl AsRef<Path>) -> PathBuf {
         self.path.join(name)
@@ -334,6 +339,35 @@ impl Dir {
         durable: bool,
         write: impl FnOnce(&mut File) -> io::Result<()>,
     ) -> Result<PathBuf> {
+        self.replace_with(name, mode_bits, durable, durable, write)
+    }
+
+    /// Atomically replaces `name` with what `write` streams into it through
+    /// a 64 KiB buffer: like [`Dir::write_atomic_with`] with the file
+    /// fsynced before the rename, but the folder not fsynced. After a crash
+    /// the newest file may be missing (the old one, or none, is there),
+    /// never partial: the trade made for run records.
+    pub(crate) fn write_atomic_streamed(
+        &self,
+        name: &str,
+        mode_bits: u32,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<PathBuf> {
+        self.replace_with(name, mode_bits, true, false, |file| {
+            let mut out = io::BufWriter::with_capacity(64 * 1024, file);
+            write(&mut out)?;
+            out.flush()
+        })
+    }
+
+    fn replace_with(
+        &self,
+        name: &str,
+        mode_bits: u32,
+        sync_file: bool,
+        sync_dir: bool,
+        write: impl FnOnce(&mut File) -> io::Result<()>,
+    ) -> Result<PathBuf> {
         self.sweep_stale_tmp();
         let tmp = format!("{TMP_PREFIX}{}", unique_suffix());
         let mut file = self.create_file(&tmp, b"", mode_bits)?;
@@ -342,7 +376,7 @@ impl Dir {
             name: Some(&tmp),
         };
         write(&mut file).map_err(Error::io("write", self.join(&tmp)))?;
-        if durable {
+        if sync_file {
             file.sync_data()
                 .map_err(Error::io("sync", self.join(&tmp)))?;
         }
@@ -350,7 +384,7 @@ impl Dir {
         rustix::fs::renameat(&self.fd, tmp.as_str(), &self.fd, name)
             .map_err(|e| Error::io("rename into place", self.join(name))(e.into()))?;
         guard.name = None;
-        if durable {
+        if sync_dir {
             self.sync()?;
         }
         Ok(self.join(name))

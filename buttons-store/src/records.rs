@@ -134,10 +134,7 @@ impl Store {
     /// 0600) that a script may append JSON lines to through
     /// `BUTTONS_PROGRESS_PATH`.
     pub fn create_progress_file(&self, name: &ButtonName, id: &RunId) -> Result<Utf8PathBuf> {
-        let dir = self.ensure_pressed(name)?;
-        let file = id.progress_file();
-        dir.create_file(&file, b"", FILE_MODE)?;
-        Ok(utf8(dir.join(file)))
+        self.pressed(name)?.create_progress_file(id)
     }
 
     /// Removes the progress file of run `id`, if there is one (e.g. when its
@@ -149,8 +146,10 @@ impl Store {
         }
     }
 
-    /// Writes a run record atomically (temporary file in `pressed/`, fsync,
-    /// rename, fsync of the folder) under a unique, time-sortable name, then
+    /// Writes a run record atomically (serialised straight into a temporary
+    /// file in `pressed/`, fsync, rename; the folder is not fsynced, so a
+    /// crash may lose the newest record but never leaves a partial one)
+    /// under a unique, time-sortable name, then
     /// keeps the button's records to [`MAX_RECORDS`]. Safe under concurrent
     /// writers: N presses leave N records (up to the limit).
     ///
@@ -172,16 +171,7 @@ impl Store {
         id: &RunId,
         record: &RunRecord,
     ) -> Result<Utf8PathBuf> {
-        let dir = self.ensure_pressed(name)?;
-        let mut json = serde_json::to_string_pretty(record).expect("a RunRecord always serializes");
-        json.push('\n');
-        let path = dir.write_atomic(&id.record_file(), json.as_bytes(), FILE_MODE, true)?;
-        let lock = lock_pressed(&dir)?;
-        match read_count(&lock) {
-            Some(count) if count < MAX_RECORDS => write_count(&lock, &dir, count + 1)?,
-            _ => prune_locked(&lock, &dir, MAX_RECORDS)?,
-        }
-        Ok(utf8(path))
+        self.pressed(name)?.write_record(id, record)
     }
 
     /// Prunes a button's records to one below [`MAX_RECORDS`] (and its
@@ -189,9 +179,16 @@ impl Store {
     /// under way. Call it while the press runs (e.g. on another thread): the
     /// [`Store::write_record`] that follows then has nothing to list or remove.
     pub fn make_room(&self, name: &ButtonName) -> Result<()> {
-        let dir = self.ensure_pressed(name)?;
-        let lock = lock_pressed(&dir)?;
-        prune_locked(&lock, &dir, MAX_RECORDS - 1)
+        self.pressed(name)?.make_room()
+    }
+
+    /// The button's `pressed/` folder, made sure of once (it exists as a
+    /// private, real directory, never a link) and held open by a handle for
+    /// the files of one press: its progress file, marker, pruning and record.
+    pub fn pressed(&self, name: &ButtonName) -> Result<Pressed> {
+        Ok(Pressed {
+            dir: std::sync::Arc::new(self.ensure_pressed(name)?),
+        })
     }
 
     /// The newest `last` records, newest first: of one button, or of every
@@ -255,6 +252,67 @@ impl Store {
         }
         files.sort_unstable_by(|a, b| b.id.cmp(&a.id));
         Ok(files)
+    }
+}
+
+/// A button's `pressed/` folder, checked once by [`Store::pressed`] and held
+/// open: what one press writes there goes through the handle, without
+/// looking the folder up again (a folder swapped for a link meanwhile
+/// changes nothing).
+#[derive(Debug, Clone)]
+pub struct Pressed {
+    pub(crate) dir: std::sync::Arc<Dir>,
+}
+
+impl Pressed {
+    /// The folder's path.
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// [`Store::create_progress_file`] in this folder.
+    pub fn create_progress_file(&self, id: &RunId) -> Result<Utf8PathBuf> {
+        let file = id.progress_file();
+        self.dir.create_file(&file, b"", FILE_MODE)?;
+        Ok(utf8(self.dir.join(file)))
+    }
+
+    /// [`Store::remove_progress_file`] in this folder.
+    pub fn remove_progress_file(&self, id: &RunId) -> Result<()> {
+        self.dir.remove_file(id.progress_file()).map(drop)
+    }
+
+    /// [`Store::write_run_record`] in this folder: the record is serialised
+    /// straight into its temporary file (pretty-printed JSON and a newline),
+    /// which is fsynced and renamed into place.
+    pub fn write_record(&self, id: &RunId, record: &RunRecord) -> Result<Utf8PathBuf> {
+        let dir = &*self.dir;
+        let path = dir.write_atomic_streamed(&id.record_file(), FILE_MODE, |out| {
+            serde_json::to_writer_pretty(&mut *out, record).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")
+        })?;
+        let lock = lock_pressed(dir)?;
+        match read_count(&lock) {
+            Some(count) if count < MAX_RECORDS => write_count(&lock, dir, count + 1)?,
+            _ => prune_locked(&lock, dir, MAX_RECORDS)?,
+        }
+        Ok(utf8(path))
+    }
+
+    /// Whether [`Pressed::make_room`] has anything to do: the record count
+    /// kept in `pressed/.lock` (read without waiting for the lock) says the
+    /// next record would pass [`MAX_RECORDS`], or there is no count yet.
+    pub fn prune_due(&self) -> bool {
+        let Ok(lock) = self.dir.open_lock_file(LOCK_FILE) else {
+            return true;
+        };
+        read_count(&lock).is_none_or(|count| count >= MAX_RECORDS)
+    }
+
+    /// [`Store::make_room`] in this folder.
+    pub fn make_room(&self) -> Result<()> {
+        let lock = lock_pressed(&self.dir)?;
+        prune_locked(&lock, &self.dir, MAX_RECORDS - 1)
     }
 }
 

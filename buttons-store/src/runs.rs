@@ -76,6 +76,33 @@ impl RunId {
     }
 }
 
+impl crate::records::Pressed {
+    /// [`Store::mark_running`] in this folder (`name` is the button's).
+    pub fn mark_running(
+        &self,
+        name: &ButtonName,
+        id: &RunId,
+        started_at: Timestamp,
+    ) -> Result<Utf8PathBuf> {
+        let run = ActiveRun {
+            pid: std::process::id(),
+            started_at,
+            button: name.to_string(),
+            id: id.clone(),
+        };
+        let json = serde_json::to_vec(&run).expect("an ActiveRun always serializes");
+        let path = self
+            .dir
+            .write_atomic(&id.marker_file(), &json, FILE_MODE, false)?;
+        Ok(utf8(path))
+    }
+
+    /// [`Store::clear_running`] in this folder.
+    pub fn clear_running(&self, id: &RunId) -> Result<()> {
+        self.dir.remove_file(id.marker_file()).map(drop)
+    }
+}
+
 impl Store {
     /// Writes the marker of a press of `name` under way in this process
     /// (`pressed/<id>.running`, 0600, holding pid, start, button and id).
@@ -86,16 +113,7 @@ impl Store {
         id: &RunId,
         started_at: Timestamp,
     ) -> Result<Utf8PathBuf> {
-        let dir = self.ensure_pressed(name)?;
-        let run = ActiveRun {
-            pid: std::process::id(),
-            started_at,
-            button: name.to_string(),
-            id: id.clone(),
-        };
-        let json = serde_json::to_vec(&run).expect("an ActiveRun always serializes");
-        let path = dir.write_atomic(&id.marker_file(), &json, FILE_MODE, false)?;
-        Ok(utf8(path))
+        self.pressed(name)?.mark_running(name, id, started_at)
     }
 
     /// Removes the marker of run `id`, if there is one.

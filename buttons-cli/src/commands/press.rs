@@ -121,8 +121,13 @@ fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
         .map_err(|e| press_error(&engine, &request.name, e))?;
     // Erased before the status line is written.
     drop(spinner);
-    let result = &ran.result;
-    if let Err(err) = &ran.record {
+    let buttons_exec::Ran {
+        result,
+        record,
+        replayed,
+        ..
+    } = ran;
+    if let Err(err) = &record {
         // The press ran; losing its record is worth a line on stderr in any mode.
         let line = format!(
             "warning: the run was not recorded: {}",
@@ -132,11 +137,11 @@ fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
     }
 
     if args.raw {
-        return raw_reply(result, caught.load(Ordering::SeqCst));
+        return raw_reply(&result, caught.load(Ordering::SeqCst));
     }
 
-    let mut status = status_line(result);
-    if ran.replayed {
+    let mut status = status_line(&result);
+    if replayed {
         status.push_str(" (replayed: an earlier press with this idempotency key)");
     }
     // What the terminal shows ends with a newline before the status line,
@@ -152,25 +157,25 @@ fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
         }
     }
     let _ = write!(stderr, "{status}");
-    // `-f` already showed every line as it came: print it once.
-    let stdout = if args.follow {
-        String::new()
-    } else {
-        result.stdout.clone()
-    };
-    let mut reply = Reply::new(result).stdout(stdout).stderr(stderr);
-    if ran.replayed
-        && let Some(data) = reply.data.as_object_mut()
-    {
-        data.insert("replayed".into(), Value::Bool(true));
-    }
-    reply.failure = failure_of(result);
-    if let Some(failure) = &mut reply.failure
+    let mut failure = failure_of(&result);
+    if let Some(failure) = &mut failure
         && failure.code == ErrorCode::Cancelled
     {
         let signo = caught.load(Ordering::SeqCst);
         failure.exit = Some(u8::try_from(128 + signo).unwrap_or(130));
     }
+    // The result moves into the reply: the envelope is written from it, or
+    // its stdout is what a person sees (`-f` already showed every line as
+    // it came: print it once).
+    let mut reply = if out.is_json() {
+        Reply::press(result, replayed)
+    } else if args.follow {
+        Reply::new(Value::Null)
+    } else {
+        Reply::new(Value::Null).stdout(result.stdout)
+    };
+    reply = reply.stderr(stderr);
+    reply.failure = failure;
     Ok(reply)
 }
 
@@ -193,7 +198,7 @@ fn press_error(engine: &Engine, name: &str, e: buttons_exec::Error) -> CliError 
 fn raw_reply(result: &PressResult, signo: i32) -> CliResult<Reply> {
     let mut stdout = std::io::stdout().lock();
     match stdout
-        .write_all(result.stdout.as_bytes())
+        .write_all(result.stdout_bytes())
         .and_then(|()| stdout.flush())
     {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),

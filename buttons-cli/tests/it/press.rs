@@ -488,3 +488,52 @@ fn the_script_gets_its_absolute_path_as_dollar_zero() {
         .join("buttons/whoami/main.sh");
     assert_eq!(data["stdout"], expected.to_str().unwrap());
 }
+
+/// The envelope and the record of a press whose output has NULs, control
+/// characters and invalid UTF-8 are the bytes the JSON-value envelope and
+/// the pretty-printed record had: streaming them changed nothing.
+#[test]
+fn envelope_and_record_bytes_are_unchanged_for_awkward_output() {
+    let sb = Sandbox::new();
+    let bytes: &[u8] = b"a\0b\xff\xfe\0c\t\"q\"\\ \x01\x1b[0m \xc3\xa9\n\xe2\x82";
+    let octal: String = bytes.iter().map(|b| format!("\\{b:03o}")).collect();
+    sb.ok(&[
+        "create",
+        "awk",
+        "--code",
+        &format!("printf '{octal}'; printf 'e\\000rr\\377' >&2; exit 2"),
+    ]);
+    let out = sb.cmd(&["press", "awk"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // The old envelope: a JSON value of the result, written compactly.
+    let envelope: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut old = serde_json::to_vec(&envelope).unwrap();
+    old.push(b'\n');
+    assert!(
+        out.stdout == old,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        envelope["data"]["stdout"],
+        String::from_utf8_lossy(bytes).as_ref()
+    );
+    assert_eq!(envelope["data"]["stderr"], "e\0rr\u{fffd}");
+    // The old record: pretty-printed, and a newline.
+    let pressed = sb.data().join("buttons/awk/pressed");
+    let record = fs::read_dir(&pressed)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let written = fs::read(&record).unwrap();
+    let parsed: buttons_spec::RunRecord = serde_json::from_slice(&written).unwrap();
+    let mut old = serde_json::to_string_pretty(&parsed).unwrap();
+    old.push('\n');
+    assert!(
+        written == old.as_bytes(),
+        "{}",
+        String::from_utf8_lossy(&written)
+    );
+    assert_eq!(parsed.stdout, envelope["data"]["stdout"]);
+}

@@ -62,3 +62,37 @@ fn raw_http_writes_the_body_and_exits_by_status() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(out.stdout, b"oops");
 }
+
+/// Bytes that are not UTF-8, NULs and a cut-short sequence at the end.
+const AWKWARD: &[u8] = b"a\0b\xff\xfe\0c \xc3\xa9 \x80\x00\n\xe2\x82";
+
+#[test]
+fn raw_writes_invalid_utf8_and_nuls_exactly() {
+    let sb = Sandbox::new();
+    // printf with octal escapes writes AWKWARD byte for byte.
+    let octal: String = AWKWARD.iter().map(|b| format!("\\{b:03o}")).collect();
+    sb.ok(&["create", "bytes", "--code", &format!("printf '{octal}'")]);
+    let out = sb.cmd(&["press", "bytes", "--raw"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, AWKWARD);
+    // The envelope (and the record) keep the lossy text, as before.
+    let json = sb.ok(&["press", "bytes"]);
+    assert_eq!(json["stdout"], String::from_utf8_lossy(AWKWARD).as_ref());
+}
+
+#[test]
+fn raw_http_writes_a_body_that_is_not_utf8_exactly() {
+    use buttons_http::test_support::Server;
+    let sb = Sandbox::new();
+    let server = Server::fixed("127.0.0.1", 200, &[], AWKWARD);
+    sb.ok(&[
+        "create",
+        "bin",
+        "--url",
+        &server.url("/"),
+        "--allow-private-networks",
+    ]);
+    let out = sb.cmd(&["press", "bin", "--raw"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, AWKWARD);
+}

@@ -232,3 +232,37 @@ fn marks_are_coloured_on_a_terminal_unless_told_not_to() {
     assert!(!text.contains('\u{1b}'), "{text:?}");
     assert!(text.contains("✓ hi ok in "), "{text:?}");
 }
+
+#[test]
+fn color_drives_clap_s_own_errors_and_help() {
+    let sb = Sandbox::new();
+    // clap's error for an unknown flag, on a terminal: coloured by default…
+    let (text, code) = on_tty_with(&sb, "press --no-such-flag x", "", None);
+    assert_eq!(code, 1, "{text:?}");
+    assert!(text.contains("unexpected argument"), "{text:?}");
+    assert!(text.contains('\u{1b}'), "{text:?}");
+    // …not with --color never (in either spelling, anywhere on the line)…
+    for args in [
+        "--color never press --no-such-flag x",
+        "press --no-such-flag x --color=never",
+    ] {
+        let (text, _) = on_tty_with(&sb, args, "", None);
+        assert!(text.contains("unexpected argument"), "{text:?}");
+        assert!(!text.contains('\u{1b}'), "{args}: {text:?}");
+    }
+    // …and with --color always even when NO_COLOR is set.
+    let (text, _) = on_tty_with(&sb, "press --no-such-flag x --color always", "", Some("1"));
+    assert!(text.contains('\u{1b}'), "{text:?}");
+    // Help: --color always colours it in a pipe, --color never not on a terminal.
+    let out = sb.cmd(&["--color", "always", "--help"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\u{1b}["));
+    let out = sb.cmd(&["press", "--help"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\u{1b}'));
+    let (text, _) = on_tty_with(&sb, "press --help --color never", "", None);
+    assert!(
+        text.contains("Usage:") && !text.contains('\u{1b}'),
+        "{text:?}"
+    );
+    let (text, _) = on_tty_with(&sb, "press --help", "", None);
+    assert!(text.contains('\u{1b}'), "{text:?}");
+}

@@ -5,6 +5,7 @@ mod crud;
 mod hardening;
 mod init;
 mod perms;
+mod record_format;
 mod records;
 
 use buttons_spec::{Button, ButtonName, Timestamp};
