@@ -18,10 +18,15 @@ use crate::error::CliError;
 use crate::output::Output;
 
 fn main() -> ExitCode {
+    // `buttons __buttons-supervise …`: this process leads a press's process
+    // group (see `buttons_exec::supervise_if_asked`).
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(code) = buttons_exec::supervise_if_asked(&argv) {
+        return code;
+    }
     // `COMPLETE=SHELL buttons -- WORDS…` (the registration script's call
     // back) prints completions and exits here.
     clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
-    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     match cli::Cli::try_parse_from(&argv) {
         Ok(cli) => {
             cli.color.apply();

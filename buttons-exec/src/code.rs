@@ -78,13 +78,29 @@ pub(crate) async fn run(
     // The interpreter gets one argument, the code file's absolute path (so
     // `$0` is `/…/buttons/NAME/main.sh`): no shell, no value from the press
     // on a command line.
-    let mut command = Command::new(&interpreter);
+    let code_file = std::path::absolute(&code_file).unwrap_or(code_file);
+    // With a supervisor, it leads the group and starts the interpreter; its
+    // stdin is the lifeline, held open until the press is over.
+    let mut command = match &ctx.supervisor {
+        Some(supervisor) => {
+            let mut command = Command::new(supervisor);
+            command
+                .arg(crate::unix::SUPERVISOR_ARG)
+                .arg(&interpreter)
+                .arg(&code_file)
+                .stdin(Stdio::piped());
+            command
+        }
+        None => {
+            let mut command = Command::new(&interpreter);
+            command.arg(&code_file).stdin(Stdio::null());
+            command
+        }
+    };
     command
-        .arg(std::path::absolute(&code_file).unwrap_or(code_file))
         .current_dir(ctx.dir)
         .env_clear()
         .envs(env)
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -104,6 +120,7 @@ pub(crate) async fn run(
         return;
     };
     let guard = KillOnDrop::new(group);
+    let lifeline = child.stdin.take();
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
 
@@ -139,6 +156,7 @@ pub(crate) async fn run(
         ending
     };
     guard.disarm();
+    drop(lifeline);
 
     let mut sink = sink.into_inner().unwrap_or_else(PoisonError::into_inner);
     out.finish(sink.as_mut());

@@ -87,7 +87,7 @@ pub use engine::{
     ArgInput, Engine, Loaded, Plan, PlannedAction, PressRequest, Ran, RecordOptions,
     resolve_timeout,
 };
-pub use env::{MASK, PROGRESS_ENV, dry_run_env, find_interpreter};
+pub use env::{MASK, MAX_ENV_TOTAL, MAX_ENV_VAR, PROGRESS_ENV, dry_run_env, find_interpreter};
 pub use error::{DrawerError, Error};
 pub use idempotency::{
     DEFAULT_IDEMPOTENCY_TTL, Idempotency, MAX_IDEMPOTENCY_KEY, parse_go_duration,
@@ -102,3 +102,4 @@ pub use smash::{
     MAX_SMASH_CONCURRENCY, OnFailure, SmashItem, SmashOutcome, SmashReport, SmashRequest,
     default_concurrency,
 };
+pub use unix::{SUPERVISOR_ARG, supervise_if_asked};

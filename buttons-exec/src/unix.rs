@@ -113,3 +113,64 @@ impl Drop for KillOnDrop {
         }
     }
 }
+
+/// The first argument that turns a program into a press supervisor (see
+/// [`supervise_if_asked`]).
+pub const SUPERVISOR_ARG: &str = "__buttons-supervise";
+
+/// Runs the press supervisor when `argv` asks for it (`PROGRAM
+/// __buttons-supervise INTERPRETER CODE_FILE`), and returns the exit code the
+/// program should end with; `None` for any other command line.
+///
+/// A program that calls this first thing in `main` can be named as
+/// [`Engine::supervisor`](crate::Engine::supervisor): a code press then
+/// starts it, as the leader of the press's process group, instead of the
+/// interpreter. The supervisor starts the interpreter (in the same group,
+/// stdin empty, environment and working directory its own) and waits for
+/// it. Its own stdin is a pipe whose other end only the pressing process
+/// holds (the *lifeline*): when that process dies, even by SIGKILL or the
+/// OOM killer, the pipe ends and the supervisor sends SIGKILL to the whole
+/// group, so no process of the press outlives it. The interpreter's exit
+/// status becomes the supervisor's (a signal is raised again, so the press
+/// sees the same death).
+///
+/// # Security
+///
+/// The interpreter and code file come from the command line the press
+/// built; no argument value reaches it (they stay in the environment).
+pub fn supervise_if_asked(argv: &[std::ffi::OsString]) -> Option<std::process::ExitCode> {
+    use std::os::unix::process::ExitStatusExt as _;
+    use std::process::{Command, ExitCode, Stdio};
+
+    if argv.get(1).map(std::ffi::OsString::as_os_str) != Some(SUPERVISOR_ARG.as_ref()) {
+        return None;
+    }
+    let (Some(interpreter), Some(code_file), None) = (argv.get(2), argv.get(3), argv.get(4)) else {
+        return Some(ExitCode::from(125));
+    };
+    // The lifeline: nothing is ever written to stdin, so a read returns only
+    // once the pressing process closed it, or died.
+    std::thread::spawn(|| {
+        use std::io::Read as _;
+        let mut sink = [0u8; 64];
+        let mut stdin = std::io::stdin().lock();
+        while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+        let _ = killpg(nix::unistd::getpgrp(), Signal::SIGKILL);
+    });
+    let Ok(status) = Command::new(interpreter)
+        .arg(code_file)
+        .stdin(Stdio::null())
+        .status()
+    else {
+        // As a shell reports a program it cannot start.
+        return Some(ExitCode::from(127));
+    };
+    if let Some(code) = status.code() {
+        return Some(ExitCode::from(u8::try_from(code).unwrap_or(1)));
+    }
+    let signal = status.signal().unwrap_or(0);
+    if let Ok(sig) = Signal::try_from(signal) {
+        let _ = nix::sys::signal::raise(sig);
+    }
+    Some(ExitCode::from(u8::try_from(128 + signal).unwrap_or(255)))
+}

@@ -52,6 +52,9 @@ pub enum ErrorCode {
     Ambiguous,
     /// A step kind this version does not press yet.
     KindNotImplemented,
+    /// The process running a press ended (killed, crashed) before it wrote
+    /// the run's record; a later command recorded the run from its marker.
+    Interrupted,
 }
 
 impl ErrorCode {
@@ -78,6 +81,7 @@ impl ErrorCode {
             Self::DrawerKindMismatch => "DRAWER_KIND_MISMATCH",
             Self::Ambiguous => "AMBIGUOUS",
             Self::KindNotImplemented => "KIND_NOT_IMPLEMENTED",
+            Self::Interrupted => "INTERRUPTED",
         }
     }
 }
@@ -265,6 +269,17 @@ pub enum Error {
     /// `{"schema_version": 1, "batteries": {KEY: value}}` nor a flat `{KEY: value}` map.
     #[error("batteries.json is not valid")]
     BatteriesJson(#[source] serde_json::Error),
+    /// The literal `scheme://host[:port]` of an HTTP button's URL does not
+    /// parse as a press would parse it (port out of range, IPv6 zone id,
+    /// forbidden host character…).
+    #[error("invalid URL {url:?}: {source}")]
+    UrlParse {
+        /// The URL template as given.
+        url: String,
+        /// The URL parser's reason.
+        #[source]
+        source: url::ParseError,
+    },
 }
 
 impl Error {
@@ -302,6 +317,10 @@ impl Error {
             Self::InvalidSize { .. } => {
                 Some("use a positive size such as 1024, 10K, 10M or 1G (at most 2G)".to_owned())
             }
+            Self::UrlParse { .. } => Some(
+                "fix the host or port: a port is at most 65535, an IPv6 literal has no zone id (%eth0), a host has no %00 or spaces"
+                    .to_owned(),
+            ),
             Self::InvalidUrl { .. } => Some(
                 "use http:// or https:// with a literal host; {{arg}} placeholders belong in the path, query or fragment, credentials in --header"
                     .to_owned(),

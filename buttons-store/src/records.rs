@@ -149,6 +149,17 @@ impl Store {
         )
     }
 
+    /// Removes the progress file of run `id` if it is there and empty (the
+    /// script wrote no progress): what a press whose record could not be
+    /// written leaves. A progress file with lines is kept.
+    pub fn remove_progress_file_if_empty(&self, name: &ButtonName, id: &RunId) -> Result<()> {
+        let path = self.pressed_dir(name).join(id.progress_file());
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_file() && meta.len() == 0 => remove_if_present(path.as_std_path()),
+            _ => Ok(()),
+        }
+    }
+
     /// Writes a run record atomically (temporary file in `pressed/`, fsync,
     /// rename, fsync of the folder) under a unique, time-sortable name, then
     /// keeps the button's records to [`MAX_RECORDS`]. Safe under concurrent
@@ -326,7 +337,8 @@ fn prune_locked(lock: &File, dir: &Path, keep: usize) -> Result<()> {
             records.push(name);
         } else if !name.starts_with('.') && name.ends_with(PROGRESS_EXT) {
             progress.push(name);
-        } else if crate::runs::is_marker_name(&name) && !crate::runs::marker_is_live(&entry.path())
+        } else if crate::runs::is_marker_name(&name)
+            && crate::runs::marker_is_removable(&entry.path())
         {
             remove_if_present(&entry.path())?;
         }

@@ -8,7 +8,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use buttons_spec::{ButtonName, Timestamp};
+use buttons_spec::{ButtonName, ErrorCode, PressResult, RunRecord, Timestamp};
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +60,19 @@ fn read_marker(path: &Path) -> Option<ActiveRun> {
 /// process lives and its record is not written yet.
 pub(crate) fn marker_is_live(path: &Path) -> bool {
     read_marker(path).is_some_and(|run| live(path, &run))
+}
+
+/// Whether pruning may remove the marker at `path`: it cannot be read, or
+/// its press is over and its record is written. A marker whose process died
+/// before the record stays until [`Store::recover_interrupted`] records it.
+pub(crate) fn marker_is_removable(path: &Path) -> bool {
+    match read_marker(path) {
+        None => true,
+        Some(run) => {
+            !live(path, &run)
+                && fs::symlink_metadata(path.with_file_name(run.id.record_file())).is_ok()
+        }
+    }
 }
 
 fn live(marker: &Path, run: &ActiveRun) -> bool {
@@ -134,6 +147,58 @@ impl Store {
         Ok(out)
     }
 
+    /// Records the runs of `name` (of every button when `None`) whose
+    /// process ended before it wrote their record (killed, crashed, out of
+    /// memory): each marker left by such a run becomes a record with status
+    /// `error`, `error_type` `INTERRUPTED`, its start time and progress file,
+    /// and the marker is removed. Returns the ids recorded. Press and
+    /// history call it, so the next command on a button tells what happened.
+    ///
+    /// A marker whose pid belongs to a live process (the press, or by pid
+    /// reuse another one) is left alone.
+    pub fn recover_interrupted(&self, name: Option<&ButtonName>) -> Result<Vec<RunId>> {
+        let names = match name {
+            Some(name) => vec![name.clone()],
+            None => self.button_names()?,
+        };
+        let mut recovered = Vec::new();
+        for button in &names {
+            for (file, path) in self.pressed_files(button)? {
+                if !is_marker_name(&file) {
+                    continue;
+                }
+                let Some(run) = read_marker(&path) else {
+                    continue;
+                };
+                if run.button != button.as_str()
+                    || file.strip_suffix(MARKER_EXT) != Some(run.id.as_str())
+                    || pid_alive(run.pid)
+                {
+                    continue;
+                }
+                if fs::symlink_metadata(path.with_file_name(run.id.record_file())).is_err() {
+                    let mut result = PressResult::new(button.as_str(), run.started_at);
+                    result.fail(
+                        ErrorCode::Interrupted,
+                        format!(
+                            "interrupted: the process running the press (pid {}) ended before it recorded the run",
+                            run.pid
+                        ),
+                    );
+                    let progress = path.with_file_name(run.id.progress_file());
+                    if fs::symlink_metadata(&progress).is_ok() {
+                        result.progress_path = Some(progress.to_string_lossy().into_owned());
+                    }
+                    let record = RunRecord::from_result(&result, Timestamp::now());
+                    self.write_run_record(button, &run.id, &record)?;
+                    recovered.push(run.id);
+                }
+                remove_if_present(&path)?;
+            }
+        }
+        Ok(recovered)
+    }
+
     /// The names of the button folders (without reading their specs).
     pub(crate) fn button_names(&self) -> Result<Vec<ButtonName>> {
         let dir = self.buttons_dir();
@@ -193,11 +258,64 @@ mod tests {
         let dead_path = path.with_file_name(dead.marker_file());
         fs::write(&dead_path, serde_json::to_vec(&marker).unwrap()).unwrap();
         assert_eq!(store.active_runs().unwrap().len(), 1);
+        // Once its run is recorded, pruning removes its marker.
+        fs::write(path.with_file_name(dead.record_file()), b"{}").unwrap();
         store.make_room(&name).unwrap();
         assert!(!dead_path.exists());
         assert!(path.exists());
         store.clear_running(&name, &id).unwrap();
         assert!(store.active_runs().unwrap().is_empty());
         assert!(!store.is_running(&name, &id));
+    }
+
+    #[test]
+    fn dead_markers_become_interrupted_records() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::at(tmp.path()).unwrap();
+        let name = ButtonName::new("b").unwrap();
+        let button = buttons_spec::Button::new(&name, Timestamp::UNIX_EPOCH);
+        store
+            .create(NewButton {
+                button,
+                code: CodeSource::Scaffold,
+                prompt: None,
+            })
+            .unwrap();
+        // A live press is left alone.
+        let live_id = RunId::new(Timestamp::now());
+        store
+            .mark_running(&name, &live_id, Timestamp::now())
+            .unwrap();
+        // A press whose process died before its record.
+        let dead = RunId::new(Timestamp::now());
+        let marker = ActiveRun {
+            pid: i32::MAX as u32,
+            started_at: Timestamp::now(),
+            button: "b".into(),
+            id: dead.clone(),
+        };
+        let dir = store.pressed_dir(&name);
+        let dead_path = dir.join(dead.marker_file());
+        fs::write(&dead_path, serde_json::to_vec(&marker).unwrap()).unwrap();
+        store.create_progress_file(&name, &dead).unwrap();
+        // Pruning keeps it for recovery.
+        store.make_room(&name).unwrap();
+        assert!(dead_path.exists());
+
+        assert_eq!(
+            store.recover_interrupted(Some(&name)).unwrap(),
+            vec![dead.clone()]
+        );
+        assert!(!dead_path.exists());
+        let records = store.records(Some(&name), 10).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].id, dead);
+        let record = &records[0].record;
+        assert_eq!(record.status, buttons_spec::Status::Error);
+        assert_eq!(record.error_type, Some(ErrorCode::Interrupted));
+        assert!(record.progress_path.is_some());
+        // Once only; the live press is still listed.
+        assert!(store.recover_interrupted(None).unwrap().is_empty());
+        assert_eq!(store.active_runs().unwrap().len(), 1);
     }
 }

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use buttons_exec::{DrawerOptions, DrawerRequest, Engine};
+use buttons_exec::{DrawerOptions, DrawerRequest};
 use buttons_spec::{
     ArgType, ButtonName, Drawer, DrawerKind, ErrorCode, Step, Timestamp, validate_drawer,
 };
@@ -669,7 +669,7 @@ fn press(name: &str, args: PressVerb, out: Output) -> CliResult<Reply> {
         webhook_body,
         env: std::env::vars().collect(),
     };
-    let engine = Engine::from_env(super::open_store(out)?);
+    let engine = super::engine(super::open_store(out)?);
     if args.summary {
         let plan = engine.plan_drawer(&request)?;
         let text = serde_json::to_string_pretty(&plan).expect("serializes");

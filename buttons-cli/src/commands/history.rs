@@ -9,6 +9,8 @@ use crate::output::{Output, Reply, table};
 pub(crate) fn run(args: HistoryArgs, out: Output) -> CliResult<Reply> {
     let store = super::open_store(out)?;
     let name = args.name.as_deref().map(super::button_name).transpose()?;
+    // A run whose process died before its record shows as INTERRUPTED.
+    let _ = store.recover_interrupted(name.as_ref());
     let records = store.records(name.as_ref(), args.last)?;
     let mut rows = Vec::with_capacity(records.len());
     let mut data = Vec::with_capacity(records.len());

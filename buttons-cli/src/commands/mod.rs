@@ -68,6 +68,23 @@ pub(crate) fn open_store(out: Output) -> CliResult<Store> {
     Ok(store)
 }
 
+/// An engine over `store` with this process's environment whose code presses
+/// are supervised by this binary (see `main`): a press's process group dies
+/// with this process, even when it is killed.
+pub(crate) fn engine(store: Store) -> buttons_exec::Engine {
+    buttons_exec::Engine::from_env(store).supervisor(supervisor())
+}
+
+/// This binary, as a press supervisor: `/proc/self/exe` where there is one
+/// (it still works when the file was replaced), else the path we ran from.
+pub(crate) fn supervisor() -> std::path::PathBuf {
+    let proc = std::path::Path::new("/proc/self/exe");
+    if proc.exists() {
+        return proc.to_path_buf();
+    }
+    std::env::current_exe().unwrap_or_else(|_| proc.to_path_buf())
+}
+
 /// A button name as the user typed it, slugified the way `create` does.
 pub(crate) fn button_name(input: &str) -> CliResult<ButtonName> {
     Ok(ButtonName::from_user(input)?)

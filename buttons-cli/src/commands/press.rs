@@ -49,7 +49,7 @@ fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
             })
             .transpose()?,
     };
-    let engine = Engine::from_env(super::open_store(out)?);
+    let engine = super::engine(super::open_store(out)?);
     if args.dry_run {
         let plan = engine
             .plan(&request)
@@ -163,6 +163,11 @@ fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
         && let Some(data) = reply.data.as_object_mut()
     {
         data.insert("replayed".into(), Value::Bool(true));
+    }
+    // A press whose record was lost says so in its data, not only on stderr.
+    if let (Err(err), Some(data)) = (&ran.record, reply.data.as_object_mut()) {
+        let message = CliError::from_parts(err.code(), None, err).message;
+        data.insert("record".into(), json!({ "ok": false, "error": message }));
     }
     reply.failure = failure_of(result);
     if let Some(failure) = &mut reply.failure

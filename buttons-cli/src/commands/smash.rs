@@ -5,7 +5,7 @@
 
 use std::io::Write as _;
 
-use buttons_exec::{Engine, OnFailure, SmashItem, SmashOutcome, SmashRequest};
+use buttons_exec::{OnFailure, SmashItem, SmashOutcome, SmashRequest};
 use buttons_spec::Status;
 use serde_json::{Value, json};
 use tokio::signal::unix::{SignalKind, signal};
@@ -36,7 +36,7 @@ pub(crate) fn run(args: SmashArgs, out: Output) -> CliResult<Reply> {
             .map(buttons_spec::parse_timeout)
             .transpose()?,
     };
-    let engine = Engine::from_env(super::open_store(out)?);
+    let engine = super::engine(super::open_store(out)?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -91,7 +91,9 @@ pub(crate) fn run(args: ServeArgs, out: Output) -> CliResult<Reply> {
         .iter()
         .filter_map(|(k, v)| Some((k.to_str()?.to_owned(), v.to_str()?.to_owned())))
         .collect();
-    let mut engine = Engine::new(store).base_env(child_env);
+    let mut engine = Engine::new(store)
+        .base_env(child_env)
+        .supervisor(super::supervisor());
     let hide_battery = key.as_ref().is_some_and(|(k, source)| {
         *source == KeySource::Battery || battery.as_deref() == Some(k.as_str())
     });
