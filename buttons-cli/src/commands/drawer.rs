@@ -742,7 +742,8 @@ fn eprintln_warning(message: &str) {
     use std::io::Write as _;
     let _ = writeln!(
         std::io::stderr().lock(),
-        "warning: the drawer run was not recorded: {message}"
+        "warning: the drawer run was not recorded: {}",
+        crate::output::escape(message)
     );
 }
 

@@ -119,7 +119,7 @@ pub(crate) fn show_press_event(event: &buttons_exec::PressEvent) {
         }
         _ => return,
     };
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", crate::output::escape(&line));
 }
 
 /// A clap parse error of words parsed after the top-level command (`buttons

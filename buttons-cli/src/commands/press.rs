@@ -126,7 +126,7 @@ fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
         // The press ran; losing its record is worth a line on stderr in any mode.
         let line = format!(
             "warning: the run was not recorded: {}",
-            CliError::from_parts(err.code(), None, err).message
+            crate::output::escape(&CliError::from_parts(err.code(), None, err).message)
         );
         let _ = writeln!(anstream::stderr().lock(), "{}", crate::color::paint(&line));
     }
@@ -158,7 +158,8 @@ fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
     } else {
         result.stdout.clone()
     };
-    let mut reply = Reply::new(result).stdout(stdout).stderr(stderr);
+    // The script's own output, as a terminal running it would show it.
+    let mut reply = Reply::new(result).stdout(stdout).stderr(stderr).verbatim();
     if ran.replayed
         && let Some(data) = reply.data.as_object_mut()
     {

@@ -58,7 +58,8 @@ pub(crate) fn run(args: SmashArgs, out: Output) -> CliResult<Reply> {
     let human = !out.is_json();
     let report = runtime.block_on(engine.smash(&request, Some(cancel), |item| {
         if human {
-            let _ = writeln!(std::io::stdout().lock(), "{}", line_of(item));
+            let line = line_of(item);
+            let _ = writeln!(std::io::stdout().lock(), "{}", crate::output::escape(&line));
         }
     }))?;
     let total = report.results.len();
