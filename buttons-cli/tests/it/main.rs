@@ -9,6 +9,7 @@ mod create_checks;
 mod drawers;
 mod durations;
 mod examples;
+mod hardening_press;
 mod history;
 mod http;
 mod idempotency;
