@@ -54,7 +54,8 @@ async fn an_environment_over_the_total_limit_names_the_largest_argument() {
 
 #[tokio::test]
 async fn a_value_under_the_limit_reaches_the_script_whole() {
-    let fx = Fixture::sh("printf %s \"$BUTTONS_ARG_PAYLOAD\" | wc -c").with_args(&["payload:string:required"]);
+    let fx = Fixture::sh("printf %s \"$BUTTONS_ARG_PAYLOAD\" | wc -c")
+        .with_args(&["payload:string:required"]);
     let value = "y".repeat(100 << 10);
     let args = fx.args(&[("payload", &value)]);
     let result = buttons_exec::press(&fx.ctx(&args), PressOptions::default())
