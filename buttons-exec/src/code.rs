@@ -28,7 +28,7 @@ use tokio::time::Instant;
 use crate::capture::{StreamCapture, pump};
 use crate::context::{Cancel, PressContext, PressOptions, Stream};
 use crate::env::{child_env, find_interpreter, missing_message};
-use crate::unix::{Group, KillOnDrop};
+use crate::unix::{Group, KillOnDrop, Lifeline};
 
 /// How long the pipes are still read after the group is gone, for a process
 /// outside the group that holds them open.
@@ -78,25 +78,13 @@ pub(crate) async fn run(
     // The interpreter gets one argument, the code file's absolute path (so
     // `$0` is `/…/buttons/NAME/main.sh`): no shell, no value from the press
     // on a command line.
-    let code_file = std::path::absolute(&code_file).unwrap_or(code_file);
-    // With a supervisor, it leads the group and starts the interpreter; its
-    // stdin is the lifeline, held open until the press is over.
-    let mut command = match &ctx.supervisor {
-        Some(supervisor) => {
-            let mut command = Command::new(supervisor);
-            command
-                .arg(crate::unix::SUPERVISOR_ARG)
-                .arg(&interpreter)
-                .arg(&code_file)
-                .stdin(Stdio::piped());
-            command
-        }
-        None => {
-            let mut command = Command::new(&interpreter);
-            command.arg(&code_file).stdin(Stdio::null());
-            command
-        }
-    };
+    // The supervisor starts first, beside the script, so the group is
+    // covered from the moment it exists.
+    let mut lifeline = ctx.supervisor.as_deref().and_then(Lifeline::start);
+    let mut command = Command::new(&interpreter);
+    command
+        .arg(std::path::absolute(&code_file).unwrap_or(code_file))
+        .stdin(Stdio::null());
     command
         .current_dir(ctx.dir)
         .env_clear()
@@ -120,7 +108,9 @@ pub(crate) async fn run(
         return;
     };
     let guard = KillOnDrop::new(group);
-    let lifeline = child.stdin.take();
+    if let Some(lifeline) = &mut lifeline {
+        lifeline.arm(group);
+    }
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
 

@@ -119,58 +119,115 @@ impl Drop for KillOnDrop {
 pub const SUPERVISOR_ARG: &str = "__buttons-supervise";
 
 /// Runs the press supervisor when `argv` asks for it (`PROGRAM
-/// __buttons-supervise INTERPRETER CODE_FILE`), and returns the exit code the
-/// program should end with; `None` for any other command line.
+/// __buttons-supervise`), and returns the exit code the program should end
+/// with; `None` for any other command line.
 ///
 /// A program that calls this first thing in `main` can be named as
-/// [`Engine::supervisor`](crate::Engine::supervisor): a code press then
-/// starts it, as the leader of the press's process group, instead of the
-/// interpreter. The supervisor starts the interpreter (in the same group,
-/// stdin empty, environment and working directory its own) and waits for
-/// it. Its own stdin is a pipe whose other end only the pressing process
-/// holds (the *lifeline*): when that process dies, even by SIGKILL or the
-/// OOM killer, the pipe ends and the supervisor sends SIGKILL to the whole
-/// group, so no process of the press outlives it. The interpreter's exit
-/// status becomes the supervisor's (a signal is raised again, so the press
-/// sees the same death).
+/// [`Engine::supervisor`](crate::Engine::supervisor). A code press then
+/// starts it beside the script (not in front of it: the script is still the
+/// press's direct child and group leader, and the supervisor starts while
+/// the script runs). Its stdin is a pipe only the pressing process holds
+/// (the *lifeline*): the press writes `arm PGID` once the script's group
+/// exists and `done` when the press is over. When the pipe ends without
+/// `done` (the pressing process died, even by SIGKILL or the OOM killer),
+/// the supervisor sends SIGKILL to the whole group, so no process of the
+/// press outlives it. It never signals anything else.
 ///
 /// # Security
 ///
-/// The interpreter and code file come from the command line the press
-/// built; no argument value reaches it (they stay in the environment).
+/// It reads only its stdin, the pipe of the press that started it, and
+/// kills only the group named there (never its own, never group 0 or 1).
 pub fn supervise_if_asked(argv: &[std::ffi::OsString]) -> Option<std::process::ExitCode> {
-    use std::os::unix::process::ExitStatusExt as _;
-    use std::process::{Command, ExitCode, Stdio};
+    use std::io::BufRead as _;
+    use std::process::ExitCode;
 
     if argv.get(1).map(std::ffi::OsString::as_os_str) != Some(SUPERVISOR_ARG.as_ref()) {
         return None;
     }
-    let (Some(interpreter), Some(code_file), None) = (argv.get(2), argv.get(3), argv.get(4)) else {
+    if argv.len() != 2 {
         return Some(ExitCode::from(125));
-    };
-    // The lifeline: nothing is ever written to stdin, so a read returns only
-    // once the pressing process closed it, or died.
-    std::thread::spawn(|| {
-        use std::io::Read as _;
-        let mut sink = [0u8; 64];
-        let mut stdin = std::io::stdin().lock();
-        while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
-        let _ = killpg(nix::unistd::getpgrp(), Signal::SIGKILL);
-    });
-    let Ok(status) = Command::new(interpreter)
-        .arg(code_file)
-        .stdin(Stdio::null())
-        .status()
-    else {
-        // As a shell reports a program it cannot start.
-        return Some(ExitCode::from(127));
-    };
-    if let Some(code) = status.code() {
-        return Some(ExitCode::from(u8::try_from(code).unwrap_or(1)));
     }
-    let signal = status.signal().unwrap_or(0);
-    if let Ok(sig) = Signal::try_from(signal) {
-        let _ = nix::sys::signal::raise(sig);
+    let mut armed: Option<Group> = None;
+    let mut line = String::new();
+    let mut stdin = std::io::stdin().lock();
+    loop {
+        line.clear();
+        match stdin.read_line(&mut line) {
+            Ok(n) if n > 0 => {}
+            // The pipe ended: the press's process is gone without a `done`.
+            _ => break,
+        }
+        match line.trim().split_once(' ') {
+            Some(("arm", pgid)) => {
+                armed = pgid
+                    .parse::<u32>()
+                    .ok()
+                    .and_then(Group::new)
+                    .filter(|g| g.pgid != nix::unistd::getpgrp());
+            }
+            _ if line.trim() == "done" => return Some(ExitCode::SUCCESS),
+            _ => {}
+        }
     }
-    Some(ExitCode::from(u8::try_from(128 + signal).unwrap_or(255)))
+    if let Some(group) = armed {
+        group.signal(Signal::SIGKILL);
+    }
+    Some(ExitCode::SUCCESS)
+}
+
+/// The pressing side of the lifeline: started before the script, armed with
+/// its group, told `done` when the press is over (see [`supervise_if_asked`]).
+pub(crate) struct Lifeline {
+    stdin: Option<std::fs::File>,
+}
+
+impl Lifeline {
+    /// Starts `program __buttons-supervise` in its own process group, with
+    /// nothing but the lifeline as stdin. `None` when it cannot start (the
+    /// press runs without it).
+    pub(crate) fn start(program: &std::path::Path) -> Option<Self> {
+        use std::process::Stdio;
+
+        let mut child = tokio::process::Command::new(program)
+            .arg(SUPERVISOR_ARG)
+            .env_clear()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .ok()?;
+        // A plain blocking pipe: a line or two never fills it.
+        let stdin = child
+            .stdin
+            .take()
+            .and_then(|s| s.into_owned_fd().ok())
+            .map(std::fs::File::from);
+        // Not waited for: it exits on `done` or when the pipe ends, and
+        // tokio reaps a dropped child in the background.
+        drop(child);
+        Some(Self { stdin })
+    }
+
+    /// Names the group the supervisor kills should this process die.
+    pub(crate) fn arm(&mut self, group: Group) {
+        self.send(&format!("arm {}\n", group.pgid.as_raw()));
+    }
+
+    fn send(&mut self, text: &str) {
+        use std::io::Write as _;
+        if let Some(stdin) = &mut self.stdin
+            && stdin.write_all(text.as_bytes()).is_err()
+        {
+            self.stdin = None;
+        }
+    }
+}
+
+impl Drop for Lifeline {
+    fn drop(&mut self) {
+        // The press is over (or its future was dropped, and KillOnDrop ends
+        // the group): the supervisor has nothing left to do.
+        self.send("done\n");
+    }
 }

@@ -75,9 +75,19 @@ pub(crate) fn engine(store: Store) -> buttons_exec::Engine {
     buttons_exec::Engine::from_env(store).supervisor(supervisor())
 }
 
-/// This binary, as a press supervisor: `/proc/self/exe` where there is one
-/// (it still works when the file was replaced), else the path we ran from.
+/// The press supervisor: `buttons-supervise` beside this binary (small, so
+/// cheap to start), else this binary itself (`main` answers the same
+/// command line): `/proc/self/exe` where there is one (it still works when
+/// the file was replaced), else the path we ran from.
 pub(crate) fn supervisor() -> std::path::PathBuf {
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(dir) = exe.parent()
+    {
+        let small = dir.join("buttons-supervise");
+        if small.is_file() {
+            return small;
+        }
+    }
     let proc = std::path::Path::new("/proc/self/exe");
     if proc.exists() {
         return proc.to_path_buf();

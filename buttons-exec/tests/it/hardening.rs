@@ -70,6 +70,7 @@ fn the_supervisor_answers_only_its_own_command_line() {
     let argv = |words: &[&str]| words.iter().map(Into::into).collect::<Vec<_>>();
     assert!(supervise_if_asked(&argv(&["buttons", "press", "x"])).is_none());
     assert!(supervise_if_asked(&argv(&["buttons"])).is_none());
-    // Its own word with the wrong number of arguments: a usage failure, not a run.
-    assert!(supervise_if_asked(&argv(&["buttons", SUPERVISOR_ARG])).is_some());
+    // Its own word with anything after it: a usage failure, not a run.
+    let code = supervise_if_asked(&argv(&["buttons", SUPERVISOR_ARG, "/bin/sh"]));
+    assert_eq!(code, Some(std::process::ExitCode::from(125)));
 }
