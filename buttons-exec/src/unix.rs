@@ -178,35 +178,41 @@ pub fn supervise_if_asked(argv: &[std::ffi::OsString]) -> Option<std::process::E
 /// The pressing side of the lifeline: started before the script, armed with
 /// its group, told `done` when the press is over (see [`supervise_if_asked`]).
 pub(crate) struct Lifeline {
-    stdin: Option<std::fs::File>,
+    stdin: Option<std::io::PipeWriter>,
 }
 
 impl Lifeline {
     /// Starts `program __buttons-supervise` in its own process group, with
-    /// nothing but the lifeline as stdin. `None` when it cannot start (the
-    /// press runs without it).
+    /// nothing but the lifeline as stdin, from a thread of its own: the
+    /// press does not wait for it to start (a spawn blocks until the child
+    /// has exec'd, a scheduling round trip), and that thread reaps it once
+    /// it exits. `None` when the pipe cannot be made (the press runs
+    /// without it).
     pub(crate) fn start(program: &std::path::Path) -> Option<Self> {
-        use std::process::Stdio;
+        use std::os::unix::process::CommandExt as _;
+        use std::process::{Command, Stdio};
 
-        let mut child = tokio::process::Command::new(program)
+        // Both ends close on exec: the script never holds the lifeline.
+        let (reader, writer) = std::io::pipe().ok()?;
+        let mut command = Command::new(program);
+        command
             .arg(SUPERVISOR_ARG)
             .env_clear()
-            .stdin(Stdio::piped())
+            .stdin(Stdio::from(reader))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
+            .process_group(0);
+        std::thread::Builder::new()
+            .name("buttons-supervise".into())
+            .spawn(move || {
+                if let Ok(mut child) = command.spawn() {
+                    let _ = child.wait();
+                }
+            })
             .ok()?;
-        // A plain blocking pipe: a line or two never fills it.
-        let stdin = child
-            .stdin
-            .take()
-            .and_then(|s| s.into_owned_fd().ok())
-            .map(std::fs::File::from);
-        // Not waited for: it exits on `done` or when the pipe ends, and
-        // tokio reaps a dropped child in the background.
-        drop(child);
-        Some(Self { stdin })
+        Some(Self {
+            stdin: Some(writer),
+        })
     }
 
     /// Names the group the supervisor kills should this process die.
