@@ -34,6 +34,12 @@ use crate::unix::{Group, KillOnDrop, Lifeline};
 /// outside the group that holds them open.
 const DRAIN_LIMIT: Duration = Duration::from_secs(1);
 
+/// How long a press runs before its supervisor (see
+/// [`PressContext::supervisor`]) is started: shorter presses never pay for
+/// one; a pressing process killed within this time can leave its script
+/// running.
+const SUPERVISOR_DELAY: Duration = Duration::from_millis(50);
+
 /// How often the group is checked during the grace period.
 const GRACE_POLL: Duration = Duration::from_millis(20);
 
@@ -78,9 +84,9 @@ pub(crate) async fn run(
     // The interpreter gets one argument, the code file's absolute path (so
     // `$0` is `/…/buttons/NAME/main.sh`): no shell, no value from the press
     // on a command line.
-    // The supervisor starts first, beside the script, so the group is
-    // covered from the moment it exists.
-    let mut lifeline = ctx.supervisor.as_deref().and_then(Lifeline::start);
+    // The supervisor starts beside the script once the press has run for
+    // SUPERVISOR_DELAY: a press shorter than that pays nothing for it.
+    let mut lifeline: Option<Lifeline> = None;
     let mut command = Command::new(&interpreter);
     command
         .arg(std::path::absolute(&code_file).unwrap_or(code_file))
@@ -108,9 +114,6 @@ pub(crate) async fn run(
         return;
     };
     let guard = KillOnDrop::new(group);
-    if let Some(lifeline) = &mut lifeline {
-        lifeline.arm(group);
-    }
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
 
@@ -132,10 +135,19 @@ pub(crate) async fn run(
             opts.cancel
         ));
         let mut readers_done = false;
+        let mut watch = pin!(tokio::time::sleep(SUPERVISOR_DELAY));
+        let mut watched = ctx.supervisor.is_none();
         let ending = loop {
             tokio::select! {
                 ending = &mut supervisor => break ending,
                 _ = &mut readers, if !readers_done => readers_done = true,
+                () = &mut watch, if !watched => {
+                    watched = true;
+                    lifeline = ctx.supervisor.as_deref().and_then(Lifeline::start);
+                    if let Some(lifeline) = &mut lifeline {
+                        lifeline.arm(group);
+                    }
+                }
             }
         };
         if !readers_done {

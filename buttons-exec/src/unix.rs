@@ -123,10 +123,11 @@ pub const SUPERVISOR_ARG: &str = "__buttons-supervise";
 /// with; `None` for any other command line.
 ///
 /// A program that calls this first thing in `main` can be named as
-/// [`Engine::supervisor`](crate::Engine::supervisor). A code press then
-/// starts it beside the script (not in front of it: the script is still the
-/// press's direct child and group leader, and the supervisor starts while
-/// the script runs). Its stdin is a pipe only the pressing process holds
+/// [`Engine::supervisor`](crate::Engine::supervisor). A code press that
+/// runs longer than 50 ms then starts it beside the script (not in front of
+/// it: the script is still the press's direct child and group leader, and a
+/// shorter press pays nothing for it; a pressing process killed within those
+/// first 50 ms can leave its script running). Its stdin is a pipe only the pressing process holds
 /// (the *lifeline*): the press writes `arm PGID` once the script's group
 /// exists and `done` when the press is over. When the pipe ends without
 /// `done` (the pressing process died, even by SIGKILL or the OOM killer),

@@ -91,6 +91,8 @@ fn kill_9_of_a_press_leaves_no_process_of_its_group_and_the_run_shows_interrupte
     assert_eq!(pgrp_of(job), Some(pgid), "the job is in the press's group");
     assert_ne!(pgid, pgrp_of(std::process::id() as i32).unwrap());
 
+    // Past the 50 ms after which a press starts its supervisor.
+    std::thread::sleep(Duration::from_millis(300));
     press.kill().unwrap(); // SIGKILL: no handler of ours runs.
     press.wait().unwrap();
 
@@ -149,6 +151,7 @@ fn a_press_after_a_killed_one_records_it_interrupted() {
         assert!(clock.elapsed() < Duration::from_secs(30), "never started");
         std::thread::sleep(Duration::from_millis(20));
     }
+    std::thread::sleep(Duration::from_millis(300));
     press.kill().unwrap();
     press.wait().unwrap();
     sb.ok(&["press", "k"]);
