@@ -250,8 +250,9 @@ impl Engine {
     /// Sets the program that supervises code presses (see
     /// [`supervise_if_asked`](crate::supervise_if_asked)): a program whose
     /// `main` calls that function first, usually this one
-    /// (`/proc/self/exe`). Then a press's process group dies with this
-    /// process, even when it is killed with SIGKILL, and the run is recorded
+    /// (`/proc/self/exe`). Then the process group of a code press that has
+    /// run past 50 ms dies with this process, even when it is killed with
+    /// SIGKILL, and the run is recorded
     /// as `INTERRUPTED` by the next command on that button
     /// ([`Store::recover_interrupted`]).
     pub fn supervisor(mut self, program: impl Into<std::path::PathBuf>) -> Self {
