@@ -18,10 +18,15 @@ use crate::error::CliError;
 use crate::output::Output;
 
 fn main() -> ExitCode {
+    // `buttons __buttons-supervise …`: this process leads a press's process
+    // group (see `buttons_exec::supervise_if_asked`).
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(code) = buttons_exec::supervise_if_asked(&argv) {
+        return code;
+    }
     // `COMPLETE=SHELL buttons -- WORDS…` (the registration script's call
     // back) prints completions and exits here.
     clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
-    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // `--color` drives clap's help and errors as well as the tool's words.
     let color = color::ColorWhen::from_argv(&argv);
     color.apply();

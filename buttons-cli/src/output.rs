@@ -1,6 +1,8 @@
 //! All terminal output: TTY detection, the JSON envelope, human text, locked
 //! handles, and quiet exit on a broken pipe.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -28,6 +30,9 @@ pub(crate) struct Reply {
     /// A press's result: the envelope's `data` instead of [`Reply::data`],
     /// serialised straight to stdout (no JSON value, no copy of its output).
     pub(crate) press: Option<Box<PressData>>,
+    /// Human mode: stdout and stderr are a script's own output, written as
+    /// it wrote them (a press); otherwise control characters are escaped.
+    pub(crate) verbatim: bool,
 }
 
 /// The `data` of a press's envelope: the result, and `"replayed": true`
@@ -39,6 +44,9 @@ pub(crate) struct PressData {
     pub(crate) result: buttons_spec::PressResult,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) replayed: bool,
+    /// `{"ok": false, "error": …}` when the run record could not be written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) record: Option<serde_json::Value>,
 }
 
 impl Reply {
@@ -52,13 +60,18 @@ impl Reply {
             exit_failure: false,
             skipped: None,
             press: None,
+            verbatim: false,
         }
     }
 
     /// The reply of a press: its result is the envelope's `data`.
     pub(crate) fn press(result: buttons_spec::PressResult, replayed: bool) -> Self {
         Self {
-            press: Some(Box::new(PressData { result, replayed })),
+            press: Some(Box::new(PressData {
+                result,
+                replayed,
+                record: None,
+            })),
             ..Self::new(serde_json::Value::Null)
         }
     }
@@ -80,6 +93,54 @@ impl Reply {
         self.stderr = text.into();
         self
     }
+
+    /// Marks stdout and stderr as a script's own output (see [`Reply::verbatim`]).
+    pub(crate) fn verbatim(mut self) -> Self {
+        self.verbatim = true;
+        self
+    }
+}
+
+/// Escapes what a terminal would act on in text that comes from data
+/// (specs, names, records, error messages): C0 control characters other
+/// than newline and tab, DEL, C1 controls and the Unicode bidirectional
+/// overrides become visible `\x1b` / `\u{9b}` escapes, so a description
+/// holding `ESC [31m` cannot recolour, move the cursor or retitle the
+/// terminal. The one function every human rendering of data goes through.
+pub(crate) fn escape(text: &str) -> Cow<'_, str> {
+    escape_with(text, false)
+}
+
+/// [`escape`] for one line (a table cell): newlines, carriage returns and
+/// tabs are escaped too, so a value cannot break the layout.
+pub(crate) fn escape_line(text: &str) -> Cow<'_, str> {
+    escape_with(text, true)
+}
+
+fn escape_with(text: &str, one_line: bool) -> Cow<'_, str> {
+    let needs = |c: char| match c {
+        '\n' | '\t' => one_line,
+        '\u{2066}'..='\u{2069}' | '\u{202a}'..='\u{202e}' | '\u{200e}' | '\u{200f}' => true,
+        c => c.is_control(),
+    };
+    if !text.chars().any(needs) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !needs(c) {
+            out.push(c);
+            continue;
+        }
+        let _ = match c {
+            '\n' => write!(out, "\\n"),
+            '\t' => write!(out, "\\t"),
+            '\r' => write!(out, "\\r"),
+            c if u32::from(c) < 0x80 => write!(out, "\\x{:02x}", u32::from(c)),
+            c => write!(out, "\\u{{{:x}}}", u32::from(c)),
+        };
+    }
+    Cow::Owned(out)
 }
 
 /// Where output goes and in which form.
@@ -137,7 +198,7 @@ impl Output {
     /// Prints a one-time notice on stderr (human mode only).
     pub(crate) fn notice(self, text: &str) {
         if !self.json {
-            let _ = writeln!(io::stderr().lock(), "note: {text}");
+            let _ = writeln!(io::stderr().lock(), "note: {}", escape(text));
         }
     }
 
@@ -197,12 +258,17 @@ impl Output {
         }
         // What the command produced first, then its status or notes, so a
         // press's status line follows the script's output on a terminal.
+        let (stdout, stderr) = if reply.verbatim {
+            (Cow::Borrowed(&*reply.stdout), Cow::Borrowed(&*reply.stderr))
+        } else {
+            (escape(&reply.stdout), escape(&reply.stderr))
+        };
         let mut out = io::stdout().lock();
-        out.write_all(reply.stdout.as_bytes())?;
+        out.write_all(stdout.as_bytes())?;
         out.flush()?;
         if !reply.stderr.is_empty() {
             let mut err = anstream::stderr().lock();
-            err.write_all(crate::color::paint(&reply.stderr).as_bytes())?;
+            err.write_all(crate::color::paint(&stderr).as_bytes())?;
             if !reply.stderr.ends_with('\n') {
                 err.write_all(b"\n")?;
             }
@@ -224,10 +290,10 @@ impl Output {
             });
         }
         let mut out = anstream::stderr().lock();
-        let line = format!("error: {}", err.message.trim_end());
+        let line = format!("error: {}", escape(err.message.trim_end()));
         writeln!(out, "{}", crate::color::paint(&line))?;
         if let Some(hint) = &err.hint {
-            writeln!(out, "  hint: {hint}")?;
+            writeln!(out, "  hint: {}", escape(hint))?;
         }
         Ok(())
     }
@@ -240,6 +306,11 @@ pub(crate) fn duration_ms(ms: u64) -> String {
 
 /// Lays rows out in columns separated by two spaces; the last column is not padded.
 pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<Cow<'_, str>>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| escape_line(cell)).collect())
+        .collect();
+    let rows = &rows;
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -262,7 +333,7 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     };
     line(&mut header.iter().copied());
     for row in rows {
-        line(&mut row.iter().map(String::as_str));
+        line(&mut row.iter().map(|cell| &**cell));
     }
     out
 }
@@ -281,5 +352,16 @@ mod tests {
             ],
         );
         assert_eq!(t, "NAME    RUNTIME\na       shell\nlonger  py\n");
+    }
+
+    #[test]
+    fn escapes_control_characters() {
+        assert!(matches!(escape("plain é\n\tok"), Cow::Borrowed(_)));
+        assert_eq!(escape("a\x1b[31mred\x07"), "a\\x1b[31mred\\x07");
+        assert_eq!(escape("\u{9b}2J \u{202e}x"), "\\u{9b}2J \\u{202e}x");
+        assert_eq!(escape("two\nlines"), "two\nlines");
+        assert_eq!(escape_line("two\nlines\r\t"), "two\\nlines\\r\\t");
+        let t = table(&["NAME"], &[vec!["x\x1b]0;title\x07".into()]]);
+        assert_eq!(t, "NAME\nx\\x1b]0;title\\x07\n");
     }
 }

@@ -28,11 +28,17 @@ use tokio::time::Instant;
 use crate::capture::{StreamCapture, pump};
 use crate::context::{Cancel, PressContext, PressOptions, Stream};
 use crate::env::{child_env, find_interpreter, missing_message};
-use crate::unix::{Group, KillOnDrop};
+use crate::unix::{Group, KillOnDrop, Lifeline};
 
 /// How long the pipes are still read after the group is gone, for a process
 /// outside the group that holds them open.
 const DRAIN_LIMIT: Duration = Duration::from_secs(1);
+
+/// How long a press runs before its supervisor (see
+/// [`PressContext::supervisor`]) is started: shorter presses never pay for
+/// one; a pressing process killed within this time can leave its script
+/// running.
+const SUPERVISOR_DELAY: Duration = Duration::from_millis(50);
 
 /// How often the group is checked during the grace period.
 const GRACE_POLL: Duration = Duration::from_millis(20);
@@ -78,13 +84,17 @@ pub(crate) async fn run(
     // The interpreter gets one argument, the code file's absolute path (so
     // `$0` is `/…/buttons/NAME/main.sh`): no shell, no value from the press
     // on a command line.
+    // The supervisor starts beside the script once the press has run for
+    // SUPERVISOR_DELAY: a press shorter than that pays nothing for it.
+    let mut lifeline: Option<Lifeline> = None;
     let mut command = Command::new(&interpreter);
     command
         .arg(std::path::absolute(&code_file).unwrap_or(code_file))
+        .stdin(Stdio::null());
+    command
         .current_dir(ctx.dir)
         .env_clear()
         .envs(env)
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -125,10 +135,19 @@ pub(crate) async fn run(
             opts.cancel
         ));
         let mut readers_done = false;
+        let mut watch = pin!(tokio::time::sleep(SUPERVISOR_DELAY));
+        let mut watched = ctx.supervisor.is_none();
         let ending = loop {
             tokio::select! {
                 ending = &mut supervisor => break ending,
                 _ = &mut readers, if !readers_done => readers_done = true,
+                () = &mut watch, if !watched => {
+                    watched = true;
+                    lifeline = ctx.supervisor.as_deref().and_then(Lifeline::start);
+                    if let Some(lifeline) = &mut lifeline {
+                        lifeline.arm(group);
+                    }
+                }
             }
         };
         if !readers_done {
@@ -139,6 +158,7 @@ pub(crate) async fn run(
         ending
     };
     guard.disarm();
+    drop(lifeline);
 
     let mut sink = sink.into_inner().unwrap_or_else(PoisonError::into_inner);
     out.finish(sink.as_mut());

@@ -40,6 +40,11 @@ pub struct PressContext<'a> {
     pub progress_path: Option<PathBuf>,
     /// When the press started; `None` reads the system clock as it starts.
     pub started_at: Option<Timestamp>,
+    /// The program that supervises a code press (see
+    /// [`supervise_if_asked`](crate::supervise_if_asked)): with it, the
+    /// press's process group dies with the pressing process. `None` starts
+    /// the interpreter directly.
+    pub supervisor: Option<PathBuf>,
 }
 
 impl<'a> PressContext<'a> {
@@ -59,6 +64,7 @@ impl<'a> PressContext<'a> {
             base_env: Vec::new(),
             progress_path: None,
             started_at: None,
+            supervisor: None,
         }
     }
 
@@ -88,6 +94,7 @@ impl fmt::Debug for PressContext<'_> {
             .field("base_env", &env_names)
             .field("progress_path", &self.progress_path)
             .field("started_at", &self.started_at)
+            .field("supervisor", &self.supervisor)
             .finish()
     }
 }

@@ -205,6 +205,7 @@ pub struct Engine {
     store: Store,
     base_env: Vec<(OsString, OsString)>,
     hidden_batteries: Vec<String>,
+    supervisor: Option<std::path::PathBuf>,
 }
 
 impl Engine {
@@ -214,6 +215,7 @@ impl Engine {
             store,
             base_env: Vec::new(),
             hidden_batteries: Vec::new(),
+            supervisor: None,
         }
     }
 
@@ -242,6 +244,19 @@ impl Engine {
         S: Into<String>,
     {
         self.hidden_batteries = keys.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the program that supervises code presses (see
+    /// [`supervise_if_asked`](crate::supervise_if_asked)): a program whose
+    /// `main` calls that function first, usually this one
+    /// (`/proc/self/exe`). Then the process group of a code press that has
+    /// run past 50 ms dies with this process, even when it is killed with
+    /// SIGKILL, and the run is recorded
+    /// as `INTERRUPTED` by the next command on that button
+    /// ([`Store::recover_interrupted`]).
+    pub fn supervisor(mut self, program: impl Into<std::path::PathBuf>) -> Self {
+        self.supervisor = Some(program.into());
         self
     }
 
@@ -433,6 +448,9 @@ impl Engine {
                 }
             };
         let batteries = self.batteries()?;
+        // A run whose process died before its record: recorded now, so the
+        // history says what happened to it.
+        let _ = self.store.recover_interrupted(Some(name));
         let started_at = Timestamp::now();
         let id = RunId::new(started_at);
         // `pressed/` is made sure of once; the progress file, the marker,
@@ -450,6 +468,7 @@ impl Engine {
         ctx.base_env.clone_from(&self.base_env);
         ctx.progress_path = Some(progress.clone().into_std_path_buf());
         ctx.started_at = Some(started_at);
+        ctx.supervisor.clone_from(&self.supervisor);
         let options = options.timeout(timeout);
         // Pruning old records overlaps the press instead of following it,
         // when the record count says it is due (else no thread starts).
@@ -465,6 +484,10 @@ impl Engine {
         let (mut result, http_hint) = outcome?;
         result.progress_path = Some(progress.to_string());
         let record = write_record(&pressed, &id, &mut result, record_options).map_err(Error::from);
+        if record.is_err() {
+            // No record names it: an empty progress file would only confuse.
+            let _ = self.store.remove_progress_file_if_empty(name, &id);
+        }
         drop(marker);
         let hint = failure_hint(&result, http_hint);
         Ok(Ran {

@@ -92,7 +92,62 @@ pub(crate) fn child_env(ctx: &PressContext<'_>) -> Result<BTreeMap<OsString, OsS
         }
         env.insert(key, value);
     }
+    check_size(ctx, &env)?;
     Ok(env)
+}
+
+/// The most bytes one environment variable (`NAME=value` and its NUL) may
+/// take: Linux's `MAX_ARG_STRLEN`, 128 KiB. A longer one fails `execve` with
+/// "Argument list too long".
+pub const MAX_ENV_VAR: usize = 128 << 10;
+
+/// The most bytes the whole environment of a script (every `NAME=value`, its
+/// NUL and pointer) may take: 1 MiB, half of Linux's usual `ARG_MAX`, so the
+/// interpreter's own command line and the kernel's share always fit.
+pub const MAX_ENV_TOTAL: usize = 1 << 20;
+
+/// Refuses an environment `execve` would refuse, before anything is
+/// spawned, naming the largest argument (or variable) and the limit.
+fn check_size(ctx: &PressContext<'_>, env: &BTreeMap<OsString, OsString>) -> Result<(), String> {
+    let size = |key: &OsStr, value: &OsStr| key.len() + value.len() + 2;
+    let mut total = 0;
+    let mut largest: Option<(&OsString, usize)> = None;
+    for (key, value) in env {
+        let n = size(key, value);
+        total += n + size_of::<usize>();
+        if largest.is_none_or(|(_, m)| n > m) {
+            largest = Some((key, n));
+        }
+    }
+    if total <= MAX_ENV_TOTAL && largest.is_none_or(|(_, n)| n <= MAX_ENV_VAR) {
+        return Ok(());
+    }
+    // Over a limit (rare): name arguments by their own names.
+    let args = ctx.args.to_map();
+    let arg_of = |var: &OsStr| {
+        args.keys()
+            .find(|name| OsStr::new(&buttons_spec::arg_env_var(name)) == var)
+            .cloned()
+    };
+    if let Some((var, n)) = largest
+        && n > MAX_ENV_VAR
+    {
+        let what = match arg_of(var) {
+            Some(arg) => format!("argument {arg:?} ({})", var.to_string_lossy()),
+            None => format!("environment variable {}", var.to_string_lossy()),
+        };
+        return Err(format!(
+            "{what} is {n} bytes, over the limit of {MAX_ENV_VAR} bytes (128 KiB) for one value a script receives; pass large data in a file instead"
+        ));
+    }
+    let largest_arg = args
+        .iter()
+        .max_by_key(|(_, v)| v.len())
+        .map(|(name, v)| format!("; the largest argument is {name:?} ({} bytes)", v.len()))
+        .unwrap_or_default();
+    Err(format!(
+        "the script's environment would be {total} bytes, over the limit of {MAX_ENV_TOTAL} bytes (1 MiB){largest_arg}; pass large data in a file instead"
+    ))
 }
 
 /// Finds the interpreter of `runtime`: `/bin/sh` for shell; `bash`,

@@ -99,7 +99,7 @@ pub use engine::{
     ArgInput, Engine, Loaded, Plan, PlannedAction, PressRequest, Ran, RecordOptions,
     resolve_timeout,
 };
-pub use env::{MASK, PROGRESS_ENV, dry_run_env, find_interpreter};
+pub use env::{MASK, MAX_ENV_TOTAL, MAX_ENV_VAR, PROGRESS_ENV, dry_run_env, find_interpreter};
 pub use error::{DrawerError, Error};
 pub use idempotency::{
     DEFAULT_IDEMPOTENCY_TTL, Idempotency, MAX_IDEMPOTENCY_KEY, parse_go_duration,
@@ -119,6 +119,7 @@ pub use triggers::{
     TriggerOptions, TriggerPool, TriggerSlot, Triggers, WATCH_DEBOUNCE, WebhookRoute,
     webhook_paths,
 };
+pub use unix::{SUPERVISOR_ARG, supervise_if_asked};
 pub use webhook::{
     AuthFailure, Authenticator, Headers, JWT_LEEWAY_SECS, MAX_WEBHOOK_BODY, REDACTED_HEADER,
     WebhookCall, check_button_token, generate_secret, resolve_secret, secret_matches,

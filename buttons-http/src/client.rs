@@ -153,9 +153,19 @@ impl HttpRequest {
         })?;
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
-            let invalid = || Error::Header { name: name.clone() };
-            let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
-            let header_value = HeaderValue::from_str(value).map_err(|_| invalid())?;
+            let invalid = |reason| Error::Header {
+                name: name.clone(),
+                reason,
+            };
+            let header_name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| invalid("the name must be a token such as Content-Type"))?;
+            // The rule `create` applied (buttons_spec::check_http), then the
+            // HTTP library's own check.
+            if let Some(reason) = buttons_spec::header_value_problem(value) {
+                return Err(invalid(reason));
+            }
+            let header_value = HeaderValue::from_str(value)
+                .map_err(|_| invalid("the value cannot be sent in an HTTP header"))?;
             headers.append(header_name, header_value);
         }
         Ok((method, headers))

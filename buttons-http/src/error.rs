@@ -89,7 +89,7 @@ pub enum Error {
         allowed_host: String,
     },
     /// A URL could not be parsed.
-    #[error("invalid URL {url:?}")]
+    #[error("invalid URL {url:?}: {source}")]
     Url {
         /// The URL as given.
         url: String,
@@ -104,10 +104,12 @@ pub enum Error {
         method: String,
     },
     /// A header name or value cannot be sent.
-    #[error("invalid header {name:?}")]
+    #[error("invalid header {name:?}: {reason}")]
     Header {
         /// The header's name.
         name: String,
+        /// Why it cannot be sent.
+        reason: &'static str,
     },
     /// A redirect hop failed a check; `cause` says which.
     #[error("refused the redirect to {location:?}: {cause}")]

@@ -74,6 +74,44 @@ fn shebang_program(contents: &[u8]) -> Option<&str> {
     Some(prog)
 }
 
+/// The checks `create` makes on an HTTP button with the rules a press
+/// applies: the literal `scheme://host[:port]` of its URL parses with the
+/// URL parser a press uses (no port over 65535, no IPv6 zone id, no `%00`
+/// in the host), and every header value can be sent
+/// ([`header_value_problem`](crate::header_value_problem)). A button that
+/// passes is never refused by a press for these reasons.
+///
+/// ```
+/// use buttons_spec::{Button, ButtonName, Timestamp, check_http};
+///
+/// let name = ButtonName::new("h")?;
+/// check_http(&Button::http(&name, "https://example.com:8443/{{id}}", Timestamp::UNIX_EPOCH)?)?;
+/// assert!(check_http(&Button::http(&name, "http://example.com:99999/", Timestamp::UNIX_EPOCH)?).is_err());
+/// # Ok::<(), buttons_spec::Error>(())
+/// ```
+pub fn check_http(button: &Button) -> Result<()> {
+    if button.url.is_empty() {
+        return Ok(());
+    }
+    let lock = crate::host_lock::lock_url_template(&button.url)?;
+    // The locked prefix is literal: a press renders it unchanged, so it
+    // parses (or fails) here exactly as at press.
+    let origin = format!("{}/", &button.url[..lock.prefix_len]);
+    url::Url::parse(&origin).map_err(|source| Error::UrlParse {
+        url: button.url.clone(),
+        source,
+    })?;
+    for (name, value) in &button.headers {
+        if let Some(reason) = crate::http::header_value_problem(value) {
+            return Err(Error::InvalidHeader {
+                given: format!("{name}: {value}"),
+                reason,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The names of the `{{name}}` placeholders in `template`, in order (names
 /// are `[A-Za-z0-9_-]+`, exactly as the renderer matches them).
 pub fn placeholder_names(template: &str) -> Vec<&str> {

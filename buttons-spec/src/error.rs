@@ -60,6 +60,9 @@ pub enum ErrorCode {
     AuthMisconfigured,
     /// An iteration of a `for_each` step failed (`on_item_failure: stop`).
     ForeachItemFailed,
+    /// The process running a press ended (killed, crashed) before it wrote
+    /// the run's record; a later command recorded the run from its marker.
+    Interrupted,
 }
 
 impl ErrorCode {
@@ -90,6 +93,7 @@ impl ErrorCode {
             Self::TriggerConflict => "TRIGGER_CONFLICT",
             Self::AuthMisconfigured => "AUTH_MISCONFIGURED",
             Self::ForeachItemFailed => "FOREACH_ITEM_FAILED",
+            Self::Interrupted => "INTERRUPTED",
         }
     }
 }
@@ -291,6 +295,17 @@ pub enum Error {
         /// Who has it: `the REST API`, `button NAME (trigger ID)`, `drawer NAME`.
         taken_by: String,
     },
+    /// The literal `scheme://host[:port]` of an HTTP button's URL does not
+    /// parse as a press would parse it (port out of range, IPv6 zone id,
+    /// forbidden host character…).
+    #[error("invalid URL {url:?}: {source}")]
+    UrlParse {
+        /// The URL template as given.
+        url: String,
+        /// The URL parser's reason.
+        #[source]
+        source: url::ParseError,
+    },
 }
 
 impl Error {
@@ -329,6 +344,10 @@ impl Error {
             Self::InvalidSize { .. } => {
                 Some("use a positive size such as 1024, 10K, 10M or 1G (at most 2G)".to_owned())
             }
+            Self::UrlParse { .. } => Some(
+                "fix the host or port: a port is at most 65535, an IPv6 literal has no zone id (%eth0), a host has no %00 or spaces"
+                    .to_owned(),
+            ),
             Self::InvalidUrl { .. } => Some(
                 "use http:// or https:// with a literal host; {{arg}} placeholders belong in the path, query or fragment, credentials in --header"
                     .to_owned(),

@@ -145,7 +145,28 @@ pub fn parse_header(given: &str) -> Result<(String, String)> {
     if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
         return Err(invalid("the value cannot contain line breaks or NUL"));
     }
+    if let Some(reason) = header_value_problem(value) {
+        return Err(invalid(reason));
+    }
     Ok((name.to_owned(), value.to_owned()))
+}
+
+/// Why a header value cannot be sent, if it cannot: the bytes HTTP allows in
+/// a field value are tab, space and up (not DEL). The one rule `create`
+/// (through [`parse_header`] and [`check_http`](crate::check_http)) and a
+/// press (`buttons-http`) apply, so a button is never created with a header
+/// that every press would refuse.
+///
+/// ```
+/// assert_eq!(buttons_spec::header_value_problem("Bearer abc\tdef"), None);
+/// assert!(buttons_spec::header_value_problem("a\u{1}b").is_some());
+/// assert!(buttons_spec::header_value_problem("a\u{7f}b").is_some());
+/// ```
+pub fn header_value_problem(value: &str) -> Option<&'static str> {
+    value
+        .bytes()
+        .any(|b| (b < 0x20 && b != b'\t') || b == 0x7f)
+        .then_some("the value cannot contain control characters (line breaks, NUL, \\x01-\\x1f except tab, DEL)")
 }
 
 /// Parses an HTTP method as given to `--method`: letters only, uppercased

@@ -60,7 +60,7 @@ pub use button::{
     Button, ButtonKind, ButtonRuntime, DEFAULT_TIMEOUT_SECONDS, FollowRedirects, Kind,
     MAX_SCHEMA_VERSION, Runtime, SCHEMA_VERSION, parse_timeout,
 };
-pub use checks::{check_placeholders, detect_runtime, fill_prompt, placeholder_names};
+pub use checks::{check_http, check_placeholders, detect_runtime, fill_prompt, placeholder_names};
 pub use drawer::{
     Backoff, Case, DRAWER_SCHEMA_VERSION, Drawer, DrawerInput, DrawerKind, DrawerLookup,
     FailureAction, Finding, InputType, OnError, OnFailure, RefContext, RefError, Reference,
@@ -71,11 +71,12 @@ pub use duration::{format_duration, parse_duration, parse_go_duration};
 pub use error::{Error, ErrorCode, Result};
 pub use files::{AGENTS_FILE, LEGACY_AGENTS_FILE, SCAFFOLD_MARKER};
 pub use host_lock::{HostLock, lock_url_template};
-pub use http::{Method, parse_header, parse_method};
+pub use http::{Method, header_value_problem, parse_header, parse_method};
 pub use jiff::Timestamp;
 pub use name::{ButtonName, MAX_NAME_LEN, RESERVED_NAMES, slugify};
 pub use result::{
-    OUTPUT_CAP, PressResult, RunRecord, Status, TRUNCATED_MARKER, cap_output, fits_output_cap,
+    OUTPUT_CAP, PressResult, RECORD_ARG_CAP, RunRecord, Status, TRUNCATED_MARKER, cap_output,
+    cap_record_arg, fits_output_cap,
 };
 pub use size::{DEFAULT_MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES_CEILING, format_size, parse_size};
 pub use trigger::{

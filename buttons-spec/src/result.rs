@@ -206,7 +206,11 @@ impl RunRecord {
             stdout: cap_output(&result.stdout),
             stderr: cap_output(&result.stderr),
             duration_ms: result.duration_ms,
-            args: result.args.clone(),
+            args: result
+                .args
+                .iter()
+                .map(|(k, v)| (k.clone(), cap_record_arg(v)))
+                .collect(),
             progress_path: result.progress_path.clone(),
             drawer_run: None,
         }
@@ -239,9 +243,47 @@ pub fn cap_output(text: &str) -> String {
     out
 }
 
+/// The most bytes of one argument value a run record keeps: 64 KiB.
+pub const RECORD_ARG_CAP: usize = 64 << 10;
+
+/// Cuts an argument value to at most [`RECORD_ARG_CAP`] bytes (on a
+/// character boundary) and appends [`TRUNCATED_MARKER`] when anything was
+/// cut, as a run record keeps it. The press itself got the whole value.
+pub fn cap_record_arg(value: &str) -> String {
+    if value.len() <= RECORD_ARG_CAP {
+        return value.to_owned();
+    }
+    let mut end = RECORD_ARG_CAP;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + TRUNCATED_MARKER.len());
+    out.push_str(&value[..end]);
+    out.push_str(TRUNCATED_MARKER);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_keep_64_kib_of_an_argument() {
+        assert_eq!(cap_record_arg("small"), "small");
+        let exact = "a".repeat(RECORD_ARG_CAP);
+        assert_eq!(cap_record_arg(&exact), exact);
+        let big = "é".repeat(RECORD_ARG_CAP);
+        let capped = cap_record_arg(&big);
+        assert!(capped.ends_with(TRUNCATED_MARKER));
+        assert!(capped.len() <= RECORD_ARG_CAP + TRUNCATED_MARKER.len());
+        let mut result = PressResult::new("b", Timestamp::UNIX_EPOCH);
+        result.args.insert("big".into(), "x".repeat(200 << 10));
+        let record = RunRecord::from_result(&result, Timestamp::UNIX_EPOCH);
+        assert_eq!(
+            record.args["big"].len(),
+            RECORD_ARG_CAP + TRUNCATED_MARKER.len()
+        );
+    }
 
     #[test]
     fn caps_output() {

@@ -106,6 +106,7 @@ impl Store {
         let mut files: Vec<(&'static str, Vec<u8>, u32)> = Vec::new();
         if !button.url.is_empty() {
             buttons_spec::check_placeholders(&button)?;
+            buttons_spec::check_http(&button)?;
         }
         if button.url.is_empty() && button.runtime == ButtonRuntime::Unset {
             // An interpreter outside the runtime table is refused here, not

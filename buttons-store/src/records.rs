@@ -146,6 +146,16 @@ impl Store {
         }
     }
 
+    /// Removes the progress file of run `id` if it is there and empty (the
+    /// script wrote no progress): what a press whose record could not be
+    /// written leaves. A progress file with lines is kept.
+    pub fn remove_progress_file_if_empty(&self, name: &ButtonName, id: &RunId) -> Result<()> {
+        match self.pressed_handle(name)? {
+            Some(dir) => remove_if_empty(&dir, &id.progress_file()),
+            None => Ok(()),
+        }
+    }
+
     /// Writes a run record atomically (serialised straight into a temporary
     /// file in `pressed/`, fsync, rename; the folder is not fsynced, so a
     /// crash may lose the newest record but never leaves a partial one)
@@ -410,7 +420,8 @@ fn prune_locked(lock: &File, dir: &Dir, keep: usize) -> Result<()> {
             records.push(name);
         } else if !name.starts_with('.') && name.ends_with(PROGRESS_EXT) {
             progress.push(name);
-        } else if crate::runs::is_marker_name(&name) && !crate::runs::marker_is_live(dir, &name) {
+        } else if crate::runs::is_marker_name(&name) && crate::runs::marker_is_removable(dir, &name)
+        {
             dir.remove_file(&name)?;
         }
     }
@@ -425,4 +436,20 @@ fn prune_locked(lock: &File, dir: &Dir, keep: usize) -> Result<()> {
         }
     }
     write_count(lock, dir, remaining)
+}
+
+/// Removes the regular file `name` of `dir` if it is there and empty.
+fn remove_if_empty(dir: &Dir, name: &str) -> Result<()> {
+    let Some(file) = dir.open_regular(name)? else {
+        return Ok(());
+    };
+    let empty = file
+        .metadata()
+        .map_err(Error::io("inspect", dir.join(name)))?
+        .len()
+        == 0;
+    if empty {
+        dir.remove_file(name)?;
+    }
+    Ok(())
 }

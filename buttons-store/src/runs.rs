@@ -7,7 +7,7 @@
 #[cfg(test)]
 use std::fs;
 
-use buttons_spec::{ButtonName, Timestamp};
+use buttons_spec::{ButtonName, ErrorCode, PressResult, RunRecord, Timestamp};
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +63,16 @@ fn read_marker(dir: &Dir, file: &str) -> Option<ActiveRun> {
 /// way: its process lives and its record is not written yet.
 pub(crate) fn marker_is_live(dir: &Dir, file: &str) -> bool {
     read_marker(dir, file).is_some_and(|run| live(dir, &run))
+}
+
+/// Whether pruning may remove the marker `file`: it cannot be read, or its
+/// press is over and its record is written. A marker whose process died
+/// before the record stays until [`Store::recover_interrupted`] records it.
+pub(crate) fn marker_is_removable(dir: &Dir, file: &str) -> bool {
+    match read_marker(dir, file) {
+        None => true,
+        Some(run) => !live(dir, &run) && matches!(dir.kind(run.id.record_file()), Ok(Some(_))),
+    }
 }
 
 fn live(dir: &Dir, run: &ActiveRun) -> bool {
@@ -161,6 +171,66 @@ impl Store {
         Ok(out)
     }
 
+    /// Records the runs of `name` (of every button when `None`) whose
+    /// process ended before it wrote their record (killed, crashed, out of
+    /// memory): each marker left by such a run becomes a record with status
+    /// `error`, `error_type` `INTERRUPTED`, its start time and progress file,
+    /// and the marker is removed. Returns the ids recorded. Press and
+    /// history call it, so the next command on a button tells what happened.
+    ///
+    /// A marker whose pid belongs to a live process (the press, or by pid
+    /// reuse another one) is left alone.
+    pub fn recover_interrupted(&self, name: Option<&ButtonName>) -> Result<Vec<RunId>> {
+        let names = match name {
+            Some(name) => vec![name.clone()],
+            None => self.button_names()?,
+        };
+        let mut recovered = Vec::new();
+        for button in &names {
+            let Some(dir) = self.pressed_handle(button)? else {
+                continue;
+            };
+            for entry in dir.entries()? {
+                let Some(file) = entry.name_str() else {
+                    continue;
+                };
+                if !is_marker_name(file) {
+                    continue;
+                }
+                let Some(run) = read_marker(&dir, file) else {
+                    continue;
+                };
+                if run.button != button.as_str()
+                    || file.strip_suffix(MARKER_EXT) != Some(run.id.as_str())
+                    || pid_alive(run.pid)
+                {
+                    continue;
+                }
+                if matches!(dir.kind(run.id.record_file()), Ok(None)) {
+                    let mut result = PressResult::new(button.as_str(), run.started_at);
+                    result.fail(
+                        ErrorCode::Interrupted,
+                        format!(
+                            "interrupted: the process running the press (pid {}) ended before \
+                             it recorded the run",
+                            run.pid
+                        ),
+                    );
+                    let progress = run.id.progress_file();
+                    if matches!(dir.kind(&progress), Ok(Some(_))) {
+                        result.progress_path =
+                            Some(dir.join(&progress).to_string_lossy().into_owned());
+                    }
+                    let record = RunRecord::from_result(&result, Timestamp::now());
+                    self.write_run_record(button, &run.id, &record)?;
+                    recovered.push(run.id);
+                }
+                dir.remove_file(file)?;
+            }
+        }
+        Ok(recovered)
+    }
+
     /// The names of the button folders (without reading their specs);
     /// links are not button folders.
     pub(crate) fn button_names(&self) -> Result<Vec<ButtonName>> {
@@ -216,11 +286,64 @@ mod tests {
         let dead_path = path.with_file_name(dead.marker_file());
         fs::write(&dead_path, serde_json::to_vec(&marker).unwrap()).unwrap();
         assert_eq!(store.active_runs().unwrap().len(), 1);
+        // Once its run is recorded, pruning removes its marker.
+        fs::write(path.with_file_name(dead.record_file()), b"{}").unwrap();
         store.make_room(&name).unwrap();
         assert!(!dead_path.exists());
         assert!(path.exists());
         store.clear_running(&name, &id).unwrap();
         assert!(store.active_runs().unwrap().is_empty());
         assert!(!store.is_running(&name, &id));
+    }
+
+    #[test]
+    fn dead_markers_become_interrupted_records() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::at(tmp.path()).unwrap();
+        let name = ButtonName::new("b").unwrap();
+        let button = buttons_spec::Button::new(&name, Timestamp::UNIX_EPOCH);
+        store
+            .create(NewButton {
+                button,
+                code: CodeSource::Scaffold,
+                prompt: None,
+            })
+            .unwrap();
+        // A live press is left alone.
+        let live_id = RunId::new(Timestamp::now());
+        store
+            .mark_running(&name, &live_id, Timestamp::now())
+            .unwrap();
+        // A press whose process died before its record.
+        let dead = RunId::new(Timestamp::now());
+        let marker = ActiveRun {
+            pid: i32::MAX as u32,
+            started_at: Timestamp::now(),
+            button: "b".into(),
+            id: dead.clone(),
+        };
+        let dir = store.pressed_dir(&name);
+        let dead_path = dir.join(dead.marker_file());
+        fs::write(&dead_path, serde_json::to_vec(&marker).unwrap()).unwrap();
+        store.create_progress_file(&name, &dead).unwrap();
+        // Pruning keeps it for recovery.
+        store.make_room(&name).unwrap();
+        assert!(dead_path.exists());
+
+        assert_eq!(
+            store.recover_interrupted(Some(&name)).unwrap(),
+            vec![dead.clone()]
+        );
+        assert!(!dead_path.exists());
+        let records = store.records(Some(&name), 10).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].id, dead);
+        let record = &records[0].record;
+        assert_eq!(record.status, buttons_spec::Status::Error);
+        assert_eq!(record.error_type, Some(ErrorCode::Interrupted));
+        assert!(record.progress_path.is_some());
+        // Once only; the live press is still listed.
+        assert!(store.recover_interrupted(None).unwrap().is_empty());
+        assert_eq!(store.active_runs().unwrap().len(), 1);
     }
 }

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use buttons_exec::{DEFAULT_DRAWER_CONCURRENCY, DrawerMode, DrawerOptions, DrawerRequest, Engine};
+use buttons_exec::{DEFAULT_DRAWER_CONCURRENCY, DrawerMode, DrawerOptions, DrawerRequest};
 use buttons_spec::{
     ArgType, ButtonName, Drawer, DrawerKind, ErrorCode, FailureAction, Step, Timestamp,
     validate_drawer,
@@ -741,7 +741,7 @@ fn press(name: &str, args: PressVerb, out: Output) -> CliResult<Reply> {
         webhook_body,
         env: std::env::vars().collect(),
     };
-    let engine = Engine::from_env(super::open_store(out)?);
+    let engine = super::engine(super::open_store(out)?);
     if args.summary {
         let plan = engine.plan_drawer(&request)?;
         let text = serde_json::to_string_pretty(&plan).expect("serializes");
@@ -882,7 +882,8 @@ fn eprintln_warning(message: &str) {
     use std::io::Write as _;
     let _ = writeln!(
         std::io::stderr().lock(),
-        "warning: the drawer run was not recorded: {message}"
+        "warning: the drawer run was not recorded: {}",
+        crate::output::escape(message)
     );
 }
 

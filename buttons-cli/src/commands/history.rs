@@ -9,6 +9,8 @@ use crate::output::{Output, Reply, table};
 pub(crate) fn run(args: HistoryArgs, out: Output) -> CliResult<Reply> {
     let store = super::open_store(out)?;
     let name = args.name.as_deref().map(super::button_name).transpose()?;
+    // A run whose process died before its record shows as INTERRUPTED.
+    let _ = store.recover_interrupted(name.as_ref());
     // Unreadable records (a folder named x.json, a FIFO, broken JSON) are
     // skipped and counted, never fatal.
     let (records, skipped) = store.records_counted(name.as_ref(), args.last)?;

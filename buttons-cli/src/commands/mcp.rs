@@ -91,7 +91,7 @@ pub(crate) fn serve(out: Output, allow_create: Option<AllowCreate>) -> ExitCode 
         Err(e) => return fail(format!("failed to start the async runtime: {e}")),
     };
     let server = Server {
-        engine: Arc::new(Engine::from_env(store)),
+        engine: Arc::new(super::engine(store)),
         allow_create,
         calls: Arc::new(Semaphore::new(MAX_CONCURRENT_CALLS)),
         log_level: progress::LogLevel::default(),

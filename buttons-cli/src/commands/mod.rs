@@ -73,6 +73,33 @@ pub(crate) fn open_store(out: Output) -> CliResult<Store> {
     Ok(store)
 }
 
+/// An engine over `store` with this process's environment whose code presses
+/// are supervised by this binary (see `main`): a press's process group dies
+/// with this process, even when it is killed.
+pub(crate) fn engine(store: Store) -> buttons_exec::Engine {
+    buttons_exec::Engine::from_env(store).supervisor(supervisor())
+}
+
+/// The press supervisor: `buttons-supervise` beside this binary (small, so
+/// cheap to start), else this binary itself (`main` answers the same
+/// command line): `/proc/self/exe` where there is one (it still works when
+/// the file was replaced), else the path we ran from.
+pub(crate) fn supervisor() -> std::path::PathBuf {
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(dir) = exe.parent()
+    {
+        let small = dir.join("buttons-supervise");
+        if small.is_file() {
+            return small;
+        }
+    }
+    let proc = std::path::Path::new("/proc/self/exe");
+    if proc.exists() {
+        return proc.to_path_buf();
+    }
+    std::env::current_exe().unwrap_or_else(|_| proc.to_path_buf())
+}
+
 /// A button name as the user typed it, slugified the way `create` does.
 pub(crate) fn button_name(input: &str) -> CliResult<ButtonName> {
     Ok(ButtonName::from_user(input)?)
@@ -107,7 +134,7 @@ pub(crate) fn show_press_event(event: &buttons_exec::PressEvent) {
         }
         _ => return,
     };
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", crate::output::escape(&line));
 }
 
 /// A clap parse error of words parsed after the top-level command (`buttons

@@ -49,7 +49,7 @@ fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
             })
             .transpose()?,
     };
-    let engine = Engine::from_env(super::open_store(out)?);
+    let engine = super::engine(super::open_store(out)?);
     if args.dry_run {
         let plan = engine
             .plan(&request)
@@ -131,7 +131,7 @@ fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
         // The press ran; losing its record is worth a line on stderr in any mode.
         let line = format!(
             "warning: the run was not recorded: {}",
-            CliError::from_parts(err.code(), None, err).message
+            crate::output::escape(&CliError::from_parts(err.code(), None, err).message)
         );
         let _ = writeln!(anstream::stderr().lock(), "{}", crate::color::paint(&line));
     }
@@ -168,13 +168,20 @@ fn press(args: PressArgs, out: Output) -> CliResult<Reply> {
     // its stdout is what a person sees (`-f` already showed every line as
     // it came: print it once).
     let mut reply = if out.is_json() {
-        Reply::press(result, replayed)
+        let mut reply = Reply::press(result, replayed);
+        // A press whose record was lost says so in its data, not only on stderr.
+        if let (Err(err), Some(press)) = (&record, reply.press.as_mut()) {
+            let message = CliError::from_parts(err.code(), None, err).message;
+            press.record = Some(json!({ "ok": false, "error": message }));
+        }
+        reply
     } else if args.follow {
         Reply::new(Value::Null)
     } else {
         Reply::new(Value::Null).stdout(result.stdout)
     };
-    reply = reply.stderr(stderr);
+    // The script's own output, as a terminal running it would show it.
+    reply = reply.stderr(stderr).verbatim();
     reply.failure = failure;
     Ok(reply)
 }

@@ -5,7 +5,7 @@
 
 use std::io::Write as _;
 
-use buttons_exec::{Engine, OnFailure, SmashItem, SmashOutcome, SmashRequest};
+use buttons_exec::{OnFailure, SmashItem, SmashOutcome, SmashRequest};
 use buttons_spec::Status;
 use serde_json::{Value, json};
 use tokio::signal::unix::{SignalKind, signal};
@@ -36,7 +36,7 @@ pub(crate) fn run(args: SmashArgs, out: Output) -> CliResult<Reply> {
             .map(buttons_spec::parse_timeout)
             .transpose()?,
     };
-    let engine = Engine::from_env(super::open_store(out)?);
+    let engine = super::engine(super::open_store(out)?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -58,7 +58,8 @@ pub(crate) fn run(args: SmashArgs, out: Output) -> CliResult<Reply> {
     let human = !out.is_json();
     let report = runtime.block_on(engine.smash(&request, Some(cancel), |item| {
         if human {
-            let _ = writeln!(std::io::stdout().lock(), "{}", line_of(item));
+            let line = line_of(item);
+            let _ = writeln!(std::io::stdout().lock(), "{}", crate::output::escape(&line));
         }
     }))?;
     let total = report.results.len();

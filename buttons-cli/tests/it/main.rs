@@ -13,6 +13,7 @@ mod drawers_parallel;
 mod durations;
 mod examples;
 mod hardening_fs;
+mod hardening_press;
 mod history;
 mod http;
 mod idempotency;

@@ -7,6 +7,7 @@ mod drawer;
 mod engine;
 mod env;
 mod errors;
+mod hardening;
 mod http;
 mod idempotency;
 mod injection;

@@ -117,7 +117,9 @@ fn run_mode(args: ServeArgs, webhooks_only: bool, out: Output) -> CliResult<Repl
         .iter()
         .filter_map(|(k, v)| Some((k.to_str()?.to_owned(), v.to_str()?.to_owned())))
         .collect();
-    let mut engine = Engine::new(store).base_env(child_env);
+    let mut engine = Engine::new(store)
+        .base_env(child_env)
+        .supervisor(super::supervisor());
     let hide_battery = key.as_ref().is_some_and(|(k, source)| {
         *source == KeySource::Battery || battery.as_deref() == Some(k.as_str())
     });
