@@ -76,6 +76,9 @@ pub struct DrawerOptions {
     pub mode: DrawerMode,
     /// Called with each finished top-level step.
     pub on_step: Option<StepSink>,
+    /// The run's id, chosen by the caller (e.g. to answer a webhook with it
+    /// before the run ends); by default a new [`RunId`] at the start.
+    pub run_id: Option<RunId>,
 }
 
 /// A drawer press that ran (and was recorded).
@@ -332,7 +335,13 @@ impl Engine {
             mode: options.mode,
             on_step: options.on_step.map(|s| Arc::new(Mutex::new(s))),
         };
-        let press = run.drawer(drawer, inputs, request.webhook_body.clone(), 0);
+        let press = run.drawer(
+            drawer,
+            inputs,
+            request.webhook_body.clone(),
+            0,
+            options.run_id,
+        );
         // The caller's cancel is watched on this task (no spawn: a
         // current-thread runtime without a driver task works too).
         let ran = match options.cancel {
@@ -516,11 +525,12 @@ impl<'a> Run<'a> {
         inputs: Map<String, Value>,
         webhook: Option<Value>,
         depth: usize,
+        id: Option<RunId>,
     ) -> BoxFut<'s, DrawerRan> {
         Box::pin(async move {
             let started = Instant::now();
             let started_at = Timestamp::now();
-            let id = RunId::new(started_at);
+            let id = id.unwrap_or_else(|| RunId::new(started_at));
             let mut secrets = self.secrets.clone();
             secrets.extend(self.engine.drawer_secrets(&drawer, &inputs));
             let top = depth == 0;
@@ -644,7 +654,9 @@ impl<'a> Run<'a> {
                             mode: DrawerMode::Sequential,
                             ..child.scoped().0
                         };
-                        let _ = handler_run.drawer(hdrawer, hinputs, None, depth + 1).await;
+                        let _ = handler_run
+                            .drawer(hdrawer, hinputs, None, depth + 1, None)
+                            .await;
                     }
                 }
             }
@@ -1079,7 +1091,9 @@ impl<'a> Run<'a> {
                 );
             }
         };
-        let ran = self.drawer(sub, sub_inputs, None, scope.depth + 1).await;
+        let ran = self
+            .drawer(sub, sub_inputs, None, scope.depth + 1, None)
+            .await;
         entry.insert("drawer_run_id".into(), json!(ran.id.as_str()));
         entry.insert("duration_ms".into(), ran.result["duration_ms"].clone());
         if ran.ok {

@@ -39,11 +39,14 @@ fn is_content_line(line: &str) -> bool {
 /// Reads `AGENTS.md` (else `AGENT.md`) in `dir`, at most [`OUTPUT_CAP`]
 /// bytes of it: the text and whether it was cut.
 fn read_agents_md(dir: &Path) -> std::io::Result<(String, bool)> {
-    let file = match std::fs::File::open(dir.join(AGENTS_FILE)) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::File::open(dir.join(LEGACY_AGENTS_FILE)).map_err(|_| e)?
-        }
-        other => other?,
+    // Non-blocking and regular files only: a FIFO there must not hang a press.
+    let open = |name: &str| {
+        buttons_store::open_regular_file(&dir.join(name)).map_err(std::io::Error::other)
+    };
+    let file = match open(AGENTS_FILE)? {
+        Some(file) => file,
+        None => open(LEGACY_AGENTS_FILE)?
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))?,
     };
     let mut bytes = Vec::new();
     file.take(OUTPUT_CAP as u64 + 1).read_to_end(&mut bytes)?;

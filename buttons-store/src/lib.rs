@@ -74,3 +74,36 @@ pub use summary::RecordSummary;
 pub use batteries::MAX_BATTERIES_BYTES;
 pub use buttons::{MAX_SOURCE_BYTES, MAX_SPEC_BYTES};
 pub use records::MAX_RECORD_BYTES;
+
+/// Opens the regular file at `path` for reading without blocking and
+/// without following a link at its last component: a FIFO, device, folder
+/// or link is [`Error::NotRegularFile`] (so a planted FIFO cannot hang the
+/// reader); `None` when it does not exist. For files beside the data (an
+/// `AGENTS.md`) read by path.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("AGENTS.md");
+/// assert!(buttons_store::open_regular_file(&path).unwrap().is_none());
+/// std::fs::write(&path, "notes").unwrap();
+/// assert!(buttons_store::open_regular_file(&path).unwrap().is_some());
+/// ```
+pub fn open_regular_file(path: &std::path::Path) -> Result<Option<std::fs::File>> {
+    private_fs::open_regular_path(path)
+}
+
+/// Reads a file the user named (a link to one is followed), opened without
+/// blocking: it must be a regular file of at most `cap` bytes, else
+/// [`Error::NotRegularFile`] or [`Error::TooLarge`] naming the path; `None`
+/// when it does not exist.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("body.json");
+/// std::fs::write(&path, "{}").unwrap();
+/// assert_eq!(buttons_store::read_user_file(&path, 16).unwrap().unwrap(), b"{}");
+/// assert!(buttons_store::read_user_file(&path, 1).is_err());
+/// ```
+pub fn read_user_file(path: &std::path::Path, cap: u64) -> Result<Option<Vec<u8>>> {
+    private_fs::read_path(path, cap, true)
+}

@@ -727,7 +727,17 @@ fn press(name: &str, args: PressVerb, out: Output) -> CliResult<Reply> {
             None => None,
             Some(text) => {
                 let text = match text.strip_prefix('@') {
-                    Some(path) => std::fs::read_to_string(path)?,
+                    // A regular file of at most 8 MiB (a FIFO must not hang the press).
+                    Some(path) => {
+                        let bytes = buttons_store::read_user_file(
+                            std::path::Path::new(path),
+                            buttons_exec::MAX_WEBHOOK_BODY as u64,
+                        )?
+                        .ok_or_else(|| {
+                            CliError::validation(format!("--webhook-body: no file {path}"))
+                        })?;
+                        String::from_utf8_lossy(&bytes).into_owned()
+                    }
                     None => text.to_owned(),
                 };
                 Some(serde_json::from_str(&text).map_err(|e| {

@@ -104,7 +104,8 @@ pub(crate) fn run(words: &[String], out: Output) -> CliResult<Reply> {
 /// The button's `AGENTS.md`, at most 1 MiB of it (lossy UTF-8).
 fn read_agents_md(dir: &camino::Utf8Path) -> Option<String> {
     use std::io::Read as _;
-    let file = std::fs::File::open(dir.join(AGENTS_FILE)).ok()?;
+    // Non-blocking and regular files only: a FIFO there must not hang `show`.
+    let file = buttons_store::open_regular_file(dir.join(AGENTS_FILE).as_std_path()).ok()??;
     let mut bytes = Vec::new();
     file.take(buttons_spec::OUTPUT_CAP as u64)
         .read_to_end(&mut bytes)

@@ -460,3 +460,28 @@ fn flipping_pressed_or_the_button_folder_to_a_link_never_writes_outside() {
     // The data directory still works.
     sb.ok(&["press", "b"]);
 }
+
+#[test]
+fn a_fifo_as_agents_md_or_webhook_body_never_hangs() {
+    let sb = Sandbox::new();
+    sb.ok(&["create", "code", "--code", "echo hi"]);
+    sb.ok(&["create", "ask", "--prompt", "Summarise the logs"]);
+    for name in ["code", "ask"] {
+        mkfifo(&sb.data().join("buttons").join(name).join("AGENTS.md"));
+    }
+    // Showing a button reads its notes; a FIFO there is no notes.
+    let shown = guarded(sb.cmd(&["code"]));
+    assert_eq!(shown.json["ok"], true, "{}", shown.json);
+    // A code press attaches notes; a prompt press returns them.
+    let pressed = guarded(sb.cmd(&["press", "code"]));
+    assert_eq!(pressed.json["ok"], true, "{}", pressed.json);
+    let prompt = guarded(sb.cmd(&["press", "ask"]));
+    assert_eq!(prompt.json["ok"], false, "{}", prompt.json);
+
+    sb.ok(&["drawer", "create", "d"]);
+    let body = sb.path().join("body.json");
+    mkfifo(&body);
+    let at = format!("@{}", body.display());
+    let run = guarded(sb.cmd(&["drawer", "d", "press", "--webhook-body", &at]));
+    assert_refused(&run, &body, "--webhook-body @FIFO");
+}

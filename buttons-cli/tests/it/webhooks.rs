@@ -81,13 +81,26 @@ fn now() -> i64 {
         .unwrap()
 }
 
-fn accepted(resp: &Resp, drawer: &str) -> String {
+/// Checks a 202 that names the run, then waits for that run's record (the
+/// answer comes as soon as the press starts) and checks it succeeded.
+fn accepted(sb: &Sandbox, resp: &Resp, drawer: &str) -> String {
     assert_eq!(resp.status, 202, "{}", resp.text());
     let body = resp.json();
     assert_eq!(body["ok"], true, "{body}");
     assert_eq!(body["drawer"], drawer);
-    assert_eq!(body["status"], "ok", "{body}");
-    body["run_id"].as_str().unwrap().to_owned()
+    let run_id = body["run_id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(run) = runs(sb, drawer)
+            .into_iter()
+            .find(|r| r["run_id"] == run_id.as_str())
+        {
+            assert_eq!(run["status"], "ok", "{run}");
+            return run_id;
+        }
+        assert!(Instant::now() < deadline, "no record of run {run_id}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]
@@ -116,6 +129,7 @@ fn the_default_auth_is_a_generated_header_value_kept_as_a_battery() {
     let server = Server::start(&sb, &[]);
     let header = set["auth"]["header_name"].as_str().unwrap().to_owned();
     let run_id = accepted(
+        &sb,
         &post(&server, "/hooks/deploy", &[(&header, &value)], b"{}"),
         "deploy",
     );
@@ -233,6 +247,7 @@ fn each_auth_type_accepts_good_credentials_and_refuses_bad_ones() {
     });
     // basic
     accepted(
+        &sb,
         &post(
             &server,
             "/hooks/d-basic",
@@ -257,6 +272,7 @@ fn each_auth_type_accepts_good_credentials_and_refuses_bad_ones() {
     .assert_error(401, "UNAUTHORIZED");
     // header, its value from $ENV{HOOK_KEY}
     accepted(
+        &sb,
         &post(
             &server,
             "/in/header",
@@ -282,6 +298,7 @@ fn each_auth_type_accepts_good_credentials_and_refuses_bad_ones() {
     // jwt
     let good = json!({"exp": now() + 120, "iss": "ci", "aud": "buttons"});
     accepted(
+        &sb,
         &post(
             &server,
             "/hooks/d-jwt",
@@ -314,7 +331,7 @@ fn each_auth_type_accepts_good_credentials_and_refuses_bad_ones() {
             .assert_error(401, "UNAUTHORIZED");
     }
     // none (asked for explicitly)
-    accepted(&post(&server, "/hooks/d-none", &[], b"{}"), "d-none");
+    accepted(&sb, &post(&server, "/hooks/d-none", &[], b"{}"), "d-none");
     for name in ["d-basic", "d-header", "d-jwt", "d-none"] {
         assert_eq!(
             runs(&sb, name).len(),
@@ -387,7 +404,7 @@ fn bodies_over_8_mib_get_413_and_no_press() {
     let mut under = b"\"".to_vec();
     under.extend(std::iter::repeat_n(b'x', 2 * 1024 * 1024));
     under.push(b'"');
-    accepted(&post(&server, "/hooks/big", &[], &under), "big");
+    accepted(&sb, &post(&server, "/hooks/big", &[], &under), "big");
     let runs = runs(&sb, "big");
     assert_eq!(runs.len(), 1);
     assert_eq!(
@@ -420,7 +437,7 @@ fn the_record_redacts_authorization_cookie_and_the_auth_header() {
         ],
         br#"{"ref": "main"}"#,
     );
-    let run_id = accepted(&resp, "rec");
+    let run_id = accepted(&sb, &resp, "rec");
     let runs = runs(&sb, "rec");
     let record = runs
         .iter()
@@ -467,7 +484,7 @@ fn webhook_listen_serves_the_webhooks_alone_on_loopback() {
         port: addr.port(),
         startup: startup["data"].clone(),
     };
-    accepted(&post(&server, "/hooks/solo", &[], b"{}"), "solo");
+    accepted(&sb, &post(&server, "/hooks/solo", &[], b"{}"), "solo");
     // No REST API here.
     server
         .request("GET", "/api/buttons", &[], b"")
@@ -476,4 +493,44 @@ fn webhook_listen_serves_the_webhooks_alone_on_loopback() {
     let status = server.stop(Duration::from_secs(30));
     assert!(status.success(), "{status:?}");
     assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn a_webhook_is_answered_when_the_run_starts_and_refusals_before_it() {
+    let sb = setup();
+    sb.ok(&["create", "slow", "--code", "sleep 3; echo done"]);
+    sb.ok(&["drawer", "create", "long"]);
+    let path = sb.data().join("drawers/long/drawer.json");
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    spec["steps"] = json!([{"id": "wait", "button": "slow"}]);
+    std::fs::write(&path, spec.to_string()).unwrap();
+    sb.ok(&["drawer", "long", "trigger", "webhook", "--auth", "none"]);
+    let server = Server::start(&sb, &[]);
+    let started = Instant::now();
+    let resp = post(&server, "/hooks/long", &[], b"{}");
+    let answered = started.elapsed();
+    assert_eq!(resp.status, 202, "{}", resp.text());
+    // The caller is not kept waiting for a 3 s step (a sender would time out).
+    assert!(
+        answered < Duration::from_millis(2500),
+        "answered after {answered:?}"
+    );
+    assert!(runs(&sb, "long").is_empty(), "the run is still going");
+    let run_id = accepted(&sb, &resp, "long");
+    assert!(started.elapsed() >= Duration::from_secs(3));
+    assert_eq!(runs(&sb, "long")[0]["run_id"], run_id.as_str());
+
+    // A drawer that cannot be pressed is the answer, not a lost run.
+    spec["inputs"] = json!([{"name": "must", "type": "string", "required": true}]);
+    std::fs::write(&path, spec.to_string()).unwrap();
+    let refused = post(&server, "/hooks/long", &[], b"{}");
+    assert_ne!(refused.status, 202, "{}", refused.text());
+    assert_eq!(
+        refused.json()["error"]["code"],
+        "MISSING_INPUT",
+        "{}",
+        refused.text()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(runs(&sb, "long").len(), 1);
 }

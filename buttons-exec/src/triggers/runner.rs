@@ -10,7 +10,7 @@ use buttons_spec::{
     ButtonName, RouteOwner, Trigger, TriggerKind, WebhookPath, drawer_webhook,
     normalize_webhook_path, parse_triggers, resolve_routes,
 };
-use buttons_store::Store;
+use buttons_store::{RunId, Store};
 use serde_json::{Map, Value};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use super::pool::TriggerPool;
 use super::schedule::Schedule;
 use super::watch::watch_file;
-use crate::drawer::{DrawerOptions, DrawerRan, DrawerRequest};
+use crate::drawer::{DrawerOptions, DrawerRequest};
 use crate::engine::{Engine, PressRequest};
 use crate::error::Error;
 use crate::webhook::Authenticator;
@@ -516,12 +516,15 @@ impl Triggers {
 
     /// Presses a drawer for its webhook, in the pool: `payload` (see
     /// [`crate::webhook_payload`]) is its `webhook` root and its
-    /// `inputs.webhook`. Answers when the drawer press has ended.
+    /// `inputs.webhook`. Answers with the run's id as soon as the press is
+    /// admitted and its checks pass (a missing drawer or an input it refuses
+    /// is the answer instead); the run goes on in the pool and is recorded
+    /// under that id.
     pub async fn press_webhook_drawer(
         &self,
         name: &str,
         payload: Value,
-    ) -> Result<DrawerRan, PressRefused> {
+    ) -> Result<RunId, PressRefused> {
         let admission = self.inner.pool.try_admit().ok_or(PressRefused::Busy)?;
         let mut inputs = Map::new();
         inputs.insert("webhook".into(), payload.clone());
@@ -532,8 +535,16 @@ impl Triggers {
             env: self.inner.options.env.clone(),
         };
         let engine = self.inner.engine.clone();
+        // What would refuse the press refuses the call (nothing runs); then
+        // the answer names the run, which goes on in the pool.
+        let (drawer, _) = engine
+            .load_drawer_for_press(name)
+            .map_err(PressRefused::Failed)?;
+        crate::check_inputs(&drawer, &request.inputs).map_err(PressRefused::Failed)?;
+        let id = RunId::new(buttons_spec::Timestamp::now());
         let cancel = self.inner.options.cancel.clone();
-        let task = tokio::spawn(async move {
+        let run_id = id.clone();
+        tokio::spawn(async move {
             let _slot = admission.start().await;
             let options = DrawerOptions {
                 cancel: cancel.map(|mut c| -> crate::Cancel {
@@ -543,15 +554,14 @@ impl Triggers {
                         }
                     })
                 }),
+                run_id: Some(run_id),
                 ..DrawerOptions::default()
             };
-            engine.press_drawer(&request, options).await
+            if let Err(e) = engine.press_drawer(&request, options).await {
+                tracing::warn!(drawer = %request.name, error = %e, "a webhook's drawer press was refused");
+            }
         });
-        match task.await {
-            Ok(Ok(ran)) => Ok(ran),
-            Ok(Err(e)) => Err(PressRefused::Failed(e)),
-            Err(e) => Err(PressRefused::Failed(Error::Task(e.to_string()))),
-        }
+        Ok(id)
     }
 }
 
