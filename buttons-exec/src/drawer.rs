@@ -1137,19 +1137,8 @@ impl<'a> Run<'a> {
         started: Instant,
         scope: Scope<'_>,
     ) -> StepOutcome {
-        let items = match resolve_field(step.over.as_ref(), ctx, "over") {
-            Ok(Value::Array(items)) => items,
-            Ok(other) => {
-                return failed(
-                    entry,
-                    started,
-                    StepError::new(
-                        ErrorCode::ValidationError,
-                        format!("`over` gave {}, not an array", type_name(&other)),
-                        "make `over` an expression that gives a list",
-                    ),
-                );
-            }
+        let items = match resolve_list(step.over.as_ref(), ctx, "over") {
+            Ok(items) => items,
             Err(e) => return failed(entry, started, e),
         };
         let var = step.as_name.clone().unwrap_or_else(|| "item".to_owned());
@@ -1391,6 +1380,18 @@ fn done(
 
 /// A control-flow field resolved against `ctx` (`RESOLVE_ERROR` when it
 /// fails or is absent).
+/// [`resolve_field`] for a field that must give a list (`over`, `from`).
+fn resolve_list(v: Option<&Value>, ctx: &RefContext, field: &str) -> Result<Vec<Value>, StepError> {
+    match resolve_field(v, ctx, field)? {
+        Value::Array(items) => Ok(items),
+        other => Err(StepError::new(
+            ErrorCode::ValidationError,
+            format!("`{field}` gave {}, not an array", type_name(&other)),
+            format!("make `{field}` an expression that gives a list"),
+        )),
+    }
+}
+
 fn resolve_field(v: Option<&Value>, ctx: &RefContext, field: &str) -> Result<Value, StepError> {
     let Some(v) = v else {
         return Err(StepError::new(
@@ -1426,19 +1427,8 @@ fn aggregate(
     entry: Map<String, Value>,
     started: Instant,
 ) -> StepOutcome {
-    let items = match resolve_field(step.from.as_ref(), ctx, "from") {
-        Ok(Value::Array(items)) => items,
-        Ok(other) => {
-            return failed(
-                entry,
-                started,
-                StepError::new(
-                    ErrorCode::ValidationError,
-                    format!("`from` gave {}, not an array", type_name(&other)),
-                    "make `from` an expression that gives a list",
-                ),
-            );
-        }
+    let items = match resolve_list(step.from.as_ref(), ctx, "from") {
+        Ok(items) => items,
         Err(e) => return failed(entry, started, e),
     };
     let mut values = Vec::with_capacity(items.len());

@@ -141,7 +141,7 @@ pub(super) async fn follow(
     }
 }
 
-/// Progress of a drawer called as a tool: a [`StepSink`] for
+/// Progress of a drawer called as a tool: a [`StepSink`](buttons_exec::StepSink) for
 /// `DrawerOptions::on_step`, and the task that sends one notification per
 /// finished step (`progress` k of `total` steps, message `step ID: STATUS`;
 /// no outputs, which may hold secrets). The task ends once the sink is
