@@ -9,6 +9,17 @@
 //! and <= 3.0x the bare run). Then, alternating, `/bin/true` and
 //! `buttons version` (goal: <= 1.3x). Then the peak RSS of `buttons press`
 //! while the button writes 1 GiB to stdout (goal: <= 8 MiB).
+//!
+//! `BUTTONS_BENCH_ALT=/path/to/buttons` measures another build of the binary
+//! against this one in the same run (press, version and the peak RSS), e.g.
+//! a static one:
+//!
+//! ```text
+//! RUSTFLAGS='-C target-feature=+crt-static' CARGO_TARGET_DIR=target/static \
+//!   cargo build --release -p buttons-cli --bin buttons --target x86_64-unknown-linux-gnu
+//! BUTTONS_BENCH_ALT=target/static/x86_64-unknown-linux-gnu/release/buttons \
+//!   cargo bench -p buttons-benches --bench press
+//! ```
 #![expect(clippy::print_stdout, reason = "a benchmark reports its figures")]
 
 use std::path::{Path, PathBuf};
@@ -175,4 +186,34 @@ fn main() {
         "peak RSS of buttons press while the button writes 1 GiB to stdout: {:.1} MiB (goal <= 8 MiB)",
         kib as f64 / 1024.0
     );
+
+    if let Some(alt) = std::env::var_os("BUTTONS_BENCH_ALT") {
+        let alt = std::fs::canonicalize(&alt).expect("BUTTONS_BENCH_ALT names a binary");
+        let run = |exe: &Path, words: &[&str]| {
+            let mut cmd = Command::new(exe);
+            clean_env(&mut cmd, work)
+                .args(words)
+                .env("BUTTONS_HOME", &data)
+                .current_dir(work);
+            cmd
+        };
+        println!("this build against {}:", alt.display());
+        for words in [&["press", "noop"][..], &["version"][..]] {
+            let mut this = || quiet(&mut run(&exe, words));
+            let mut other = || quiet(&mut run(&alt, words));
+            let samples = alternate(ROUNDS, &mut [&mut this, &mut other]);
+            let (this_ms, other_ms) = (median(&samples[0]), median(&samples[1]));
+            println!(
+                "  buttons {:<13} {this_ms:7.3} ms, other build {other_ms:7.3} ms ({:.2}x)",
+                words.join(" "),
+                other_ms / this_ms
+            );
+        }
+        let mut flood = run(&alt, &["press", "flood"]);
+        flood.stdout(Stdio::null()).stderr(Stdio::null());
+        println!(
+            "  peak RSS of the other build's flood press: {:.1} MiB",
+            peak_rss_kib(&mut flood) as f64 / 1024.0
+        );
+    }
 }

@@ -36,7 +36,8 @@ pub(crate) struct Cli {
 /// Every subcommand's arguments are built only when clap needs them
 /// (`defer`): a press builds `press`'s, not the whole tree; help, errors and
 /// completions build what they show, so they stay clap's own. A new
-/// subcommand is one more variant here, nothing else.
+/// subcommand is one more variant here, nothing else. The nested command
+/// enums (`batteries`, `mcp`, `trigger`, `webhook`) are deferred the same way.
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub(crate) enum Command {
@@ -248,6 +249,7 @@ pub(crate) struct DeleteArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum BatteriesCommand {
     /// Set a battery.
     Set {
@@ -314,6 +316,7 @@ pub(crate) enum AllowCreate {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum McpCommand {
     /// Expose a button or an action drawer as an MCP tool.
     Enable {
@@ -379,6 +382,7 @@ pub(crate) struct ServeArgs {
 
 /// `buttons trigger …`.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum TriggerCommand {
     /// Add a trigger to a button.
     Add(Box<TriggerAddArgs>),
@@ -435,6 +439,7 @@ pub(crate) struct TriggerAddArgs {
 
 /// `buttons webhook …`.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum WebhookCommand {
     /// Serve the webhooks (drawers' and buttons') on 127.0.0.1 until Ctrl-C.
     Listen {

@@ -394,7 +394,7 @@ impl Engine {
     /// looked the button up itself loads it once): merges the batteries,
     /// resolves the timeout ([`PressOptions::timeout`], else the button's),
     /// creates the progress file `pressed/<id>.jsonl` and the active-run
-    /// marker `pressed/<id>.running` (see [`Store::active_runs`]), runs the
+    /// marker `pressed/.active/<id>.running` (see [`Store::active_runs`]), runs the
     /// press with [`Engine::base_env`], writes the record `pressed/<id>.json`
     /// naming the progress file, and removes the marker (also when the press
     /// fails early).
@@ -448,14 +448,14 @@ impl Engine {
                 }
             };
         let batteries = self.batteries()?;
+        // `pressed/` is made sure of once; recovery, the progress file, the
+        // marker, pruning and the record go through the checked folder.
+        let pressed = self.store.pressed(name)?;
         // A run whose process died before its record: recorded now, so the
         // history says what happened to it.
-        let _ = self.store.recover_interrupted(Some(name));
+        let _ = pressed.recover_interrupted(name);
         let started_at = Timestamp::now();
         let id = RunId::new(started_at);
-        // `pressed/` is made sure of once; the progress file, the marker,
-        // pruning and the record go through the checked folder.
-        let pressed = self.store.pressed(name)?;
         let progress = pressed.create_progress_file(&id)?;
         // Removed once the record is written, and on every early return.
         let marker = RunningMarker::new(&pressed, name, &id, started_at)?;
@@ -563,7 +563,7 @@ impl RecordOptions {
     }
 }
 
-/// The active-run marker of a press (`pressed/<id>.running`), removed when
+/// The active-run marker of a press (`pressed/.active/<id>.running`), removed when
 /// dropped: after the record is written, or when the press returns early.
 struct RunningMarker<'a> {
     pressed: &'a buttons_store::Pressed,

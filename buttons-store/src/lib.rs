@@ -67,7 +67,7 @@ pub use overview::{
     RunOverview,
 };
 pub use records::{MAX_RECORDS, Pressed, RunId, StoredRecord, record_stem};
-pub use runs::{ActiveRun, MARKER_EXT, pid_alive};
+pub use runs::{ACTIVE_DIR, ActiveRun, MARKER_EXT, pid_alive};
 pub use store::{BUTTONS_DIR, GITIGNORE_LINES, InitReport, Notice, RootCheck, Store, check_root};
 pub use summary::RecordSummary;
 // Size caps of the files the store reads (hardening, issue 17).

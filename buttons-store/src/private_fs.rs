@@ -339,14 +339,29 @@ impl Dir {
         durable: bool,
         write: impl FnOnce(&mut File) -> io::Result<()>,
     ) -> Result<PathBuf> {
+        self.sweep_stale_tmp();
         self.replace_with(name, mode_bits, durable, durable, write)
+    }
+
+    /// [`Dir::write_atomic`] without the fsyncs and without first sweeping
+    /// stale `.tmp-*` entries: for a folder that is swept otherwise (a
+    /// button's `pressed/`, swept when it is pruned), where listing it on
+    /// every write would cost more than the write.
+    pub(crate) fn write_atomic_unswept(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        mode_bits: u32,
+    ) -> Result<PathBuf> {
+        self.replace_with(name, mode_bits, false, false, |file| file.write_all(bytes))
     }
 
     /// Atomically replaces `name` with what `write` streams into it through
     /// a 64 KiB buffer: like [`Dir::write_atomic_with`] with the file
     /// fsynced before the rename, but the folder not fsynced. After a crash
     /// the newest file may be missing (the old one, or none, is there),
-    /// never partial: the trade made for run records.
+    /// never partial: the trade made for run records. Stale `.tmp-*`
+    /// entries are not swept first (pruning sweeps `pressed/`).
     pub(crate) fn write_atomic_streamed(
         &self,
         name: &str,
@@ -368,7 +383,6 @@ impl Dir {
         sync_dir: bool,
         write: impl FnOnce(&mut File) -> io::Result<()>,
     ) -> Result<PathBuf> {
-        self.sweep_stale_tmp();
         let tmp = format!("{TMP_PREFIX}{}", unique_suffix());
         let mut file = self.create_file(&tmp, b"", mode_bits)?;
         let mut guard = TempGuard {
@@ -537,9 +551,13 @@ impl Dir {
     /// left by a writer that was killed. Best effort: a failure here never
     /// fails the write that triggered it.
     pub(crate) fn sweep_stale_tmp(&self) {
-        let Ok(entries) = self.entries() else {
-            return;
-        };
+        if let Ok(entries) = self.entries() {
+            self.sweep_stale_tmp_of(&entries);
+        }
+    }
+
+    /// [`Dir::sweep_stale_tmp`] over a listing of this folder already made.
+    pub(crate) fn sweep_stale_tmp_of(&self, entries: &[Entry]) {
         let now = SystemTime::now();
         for entry in entries {
             if !entry.name.as_bytes().starts_with(TMP_PREFIX.as_bytes()) {

@@ -405,12 +405,15 @@ fn write_count(lock: &File, dir: &Dir, count: usize) -> Result<()> {
 
 /// With the lock held: removes the oldest records beyond `keep` (and progress
 /// files beyond [`MAX_RECORDS`]), temporary files left by writers that
-/// died and active-run markers of presses that are gone, then stores the exact record count in the lock file.
+/// died and markers in `pressed/` itself (where they were kept before they
+/// had `pressed/.active/`) of presses that are gone, then stores the exact
+/// record count in the lock file.
 fn prune_locked(lock: &File, dir: &Dir, keep: usize) -> Result<()> {
-    dir.sweep_stale_tmp();
+    let entries = dir.entries()?;
+    dir.sweep_stale_tmp_of(&entries);
     let mut records = Vec::new();
     let mut progress = Vec::new();
-    for entry in dir.entries()? {
+    for entry in entries {
         let Ok(name) = entry.name.into_string() else {
             continue;
         };
@@ -420,7 +423,8 @@ fn prune_locked(lock: &File, dir: &Dir, keep: usize) -> Result<()> {
             records.push(name);
         } else if !name.starts_with('.') && name.ends_with(PROGRESS_EXT) {
             progress.push(name);
-        } else if crate::runs::is_marker_name(&name) && crate::runs::marker_is_removable(dir, &name)
+        } else if crate::runs::is_marker_name(&name)
+            && crate::runs::legacy_marker_is_removable(dir, &name)
         {
             dir.remove_file(&name)?;
         }

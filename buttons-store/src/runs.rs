@@ -1,8 +1,12 @@
-//! Active-run markers: `pressed/<id>.running`, kept while a press runs.
+//! Active-run markers: `pressed/.active/<id>.running`, kept while a press
+//! runs.
 //!
 //! A press writes its marker before it starts and removes it once its
 //! record is written (or the press failed). A marker whose process is gone
-//! (a crashed press) is never listed, and pruning removes it.
+//! (a crashed press) is never listed; the next press or `history` of the
+//! button records its run as interrupted and removes it. The markers have a
+//! folder of their own so that looking for them lists only the presses
+//! under way, not the button's hundred records.
 
 #[cfg(test)]
 use std::fs;
@@ -11,6 +15,7 @@ use buttons_spec::{ButtonName, ErrorCode, PressResult, RunRecord, Timestamp};
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
+use crate::buttons::PRESSED_DIR;
 use crate::error::Result;
 use crate::private_fs::{Dir, FILE_MODE, Kind};
 use crate::records::{RunId, utf8};
@@ -19,10 +24,13 @@ use crate::store::{BUTTONS_DIR, Store};
 /// The largest marker read (they hold a few dozen bytes).
 const MAX_MARKER_BYTES: u64 = 64 * 1024;
 
-/// The extension of active-run markers: `pressed/<id>.running`.
+/// The extension of active-run markers: `pressed/.active/<id>.running`.
 pub const MARKER_EXT: &str = ".running";
 
-/// A press under way, as its marker `pressed/<id>.running` tells it.
+/// The folder of a button's active-run markers, inside `pressed/`.
+pub const ACTIVE_DIR: &str = ".active";
+
+/// A press under way, as its marker `pressed/.active/<id>.running` tells it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActiveRun {
     /// The process running the press.
@@ -53,30 +61,44 @@ pub fn pid_alive(pid: u32) -> bool {
     }
 }
 
-/// Reads the marker `file` in `pressed/` (through its handle).
-fn read_marker(dir: &Dir, file: &str) -> Option<ActiveRun> {
-    let bytes = dir.read(file, MAX_MARKER_BYTES).ok()??;
+/// Reads the marker `file` of `active` (through its handle).
+fn read_marker(active: &Dir, file: &str) -> Option<ActiveRun> {
+    let bytes = active.read(file, MAX_MARKER_BYTES).ok()??;
     serde_json::from_slice(&bytes).ok()
 }
 
-/// Whether the marker `file` in `pressed/` belongs to a press still under
-/// way: its process lives and its record is not written yet.
-pub(crate) fn marker_is_live(dir: &Dir, file: &str) -> bool {
-    read_marker(dir, file).is_some_and(|run| live(dir, &run))
+/// Whether the marker `file` in `pressed/` (an old layout, before markers
+/// had their own folder) may be removed by pruning: it cannot be read, or its
+/// process is gone.
+pub(crate) fn legacy_marker_is_removable(pressed: &Dir, file: &str) -> bool {
+    read_marker(pressed, file).is_none_or(|run| !pid_alive(run.pid))
 }
 
-/// Whether pruning may remove the marker `file`: it cannot be read, or its
-/// press is over and its record is written. A marker whose process died
-/// before the record stays until [`Store::recover_interrupted`] records it.
-pub(crate) fn marker_is_removable(dir: &Dir, file: &str) -> bool {
-    match read_marker(dir, file) {
-        None => true,
-        Some(run) => !live(dir, &run) && matches!(dir.kind(run.id.record_file()), Ok(Some(_))),
+/// Whether `run` is still under way: its process lives and its record is
+/// not in `pressed` yet.
+fn live(pressed: &Dir, run: &ActiveRun) -> bool {
+    pid_alive(run.pid) && matches!(pressed.kind(run.id.record_file()), Ok(None))
+}
+
+/// The markers of `active` that name their button and their own file, with
+/// their file names.
+fn markers(active: &Dir, button: &str) -> Result<Vec<(String, ActiveRun)>> {
+    let mut out = Vec::new();
+    for entry in active.entries()? {
+        let Some(file) = entry.name_str() else {
+            continue;
+        };
+        if !is_marker_name(file) {
+            continue;
+        }
+        if let Some(run) = read_marker(active, file)
+            && run.button == button
+            && file.strip_suffix(MARKER_EXT) == Some(run.id.as_str())
+        {
+            out.push((file.to_owned(), run));
+        }
     }
-}
-
-fn live(dir: &Dir, run: &ActiveRun) -> bool {
-    pid_alive(run.pid) && matches!(dir.kind(run.id.record_file()), Ok(None))
+    Ok(out)
 }
 
 impl RunId {
@@ -101,21 +123,57 @@ impl crate::records::Pressed {
             id: id.clone(),
         };
         let json = serde_json::to_vec(&run).expect("an ActiveRun always serializes");
-        let path = self
-            .dir
-            .write_atomic(&id.marker_file(), &json, FILE_MODE, false)?;
+        let active = self.dir.ensure_sub(ACTIVE_DIR)?;
+        let path = active.write_atomic_unswept(&id.marker_file(), &json, FILE_MODE)?;
         Ok(utf8(path))
     }
 
     /// [`Store::clear_running`] in this folder.
     pub fn clear_running(&self, id: &RunId) -> Result<()> {
-        self.dir.remove_file(id.marker_file()).map(drop)
+        match self.dir.sub(ACTIVE_DIR)? {
+            Some(active) => active.remove_file(id.marker_file()).map(drop),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Store::recover_interrupted`] for this folder's button (`name`).
+    pub fn recover_interrupted(&self, name: &ButtonName) -> Result<Vec<RunId>> {
+        let Some(active) = self.dir.sub(ACTIVE_DIR)? else {
+            return Ok(Vec::new());
+        };
+        let mut recovered = Vec::new();
+        for (file, run) in markers(&active, name.as_str())? {
+            if pid_alive(run.pid) {
+                continue;
+            }
+            if matches!(self.dir.kind(run.id.record_file()), Ok(None)) {
+                let mut result = PressResult::new(name.as_str(), run.started_at);
+                result.fail(
+                    ErrorCode::Interrupted,
+                    format!(
+                        "interrupted: the process running the press (pid {}) ended before \
+                         it recorded the run",
+                        run.pid
+                    ),
+                );
+                let progress = run.id.progress_file();
+                if matches!(self.dir.kind(&progress), Ok(Some(_))) {
+                    result.progress_path =
+                        Some(self.dir.join(&progress).to_string_lossy().into_owned());
+                }
+                let record = RunRecord::from_result(&result, Timestamp::now());
+                self.write_record(&run.id, &record)?;
+                recovered.push(run.id);
+            }
+            active.remove_file(&file)?;
+        }
+        Ok(recovered)
     }
 }
 
 impl Store {
     /// Writes the marker of a press of `name` under way in this process
-    /// (`pressed/<id>.running`, 0600, holding pid, start, button and id).
+    /// (`pressed/.active/<id>.running`, 0600, holding pid, start, button and id).
     /// Remove it with [`Store::clear_running`] once the record is written.
     pub fn mark_running(
         &self,
@@ -128,19 +186,27 @@ impl Store {
 
     /// Removes the marker of run `id`, if there is one.
     pub fn clear_running(&self, name: &ButtonName, id: &RunId) -> Result<()> {
-        match self.pressed_handle(name)? {
-            Some(dir) => dir.remove_file(id.marker_file()).map(drop),
+        match self.active_handle(name)? {
+            Some(active) => active.remove_file(id.marker_file()).map(drop),
             None => Ok(()),
         }
+    }
+
+    /// A handle on a button's `pressed/.active/`; `None` when it does not
+    /// exist.
+    fn active_handle(&self, name: &ButtonName) -> Result<Option<Dir>> {
+        self.handle(&[BUTTONS_DIR, name.as_str(), PRESSED_DIR, ACTIVE_DIR])
     }
 
     /// Whether run `id` of `name` is still under way: its marker is there,
     /// its process lives and its record is not written yet.
     pub fn is_running(&self, name: &ButtonName, id: &RunId) -> bool {
-        match self.pressed_handle(name) {
-            Ok(Some(dir)) => marker_is_live(&dir, &id.marker_file()),
-            _ => false,
-        }
+        let (Ok(Some(pressed)), Ok(Some(active))) =
+            (self.pressed_handle(name), self.active_handle(name))
+        else {
+            return false;
+        };
+        read_marker(&active, &id.marker_file()).is_some_and(|run| live(&pressed, &run))
     }
 
     /// The presses under way in every button, oldest first. Markers left by
@@ -148,21 +214,14 @@ impl Store {
     pub fn active_runs(&self) -> Result<Vec<ActiveRun>> {
         let mut out = Vec::new();
         for button in self.button_names()? {
-            let Some(dir) = self.pressed_handle(&button)? else {
+            let Some(pressed) = self.pressed_handle(&button)? else {
                 continue;
             };
-            for entry in dir.entries()? {
-                let Some(file) = entry.name_str() else {
-                    continue;
-                };
-                if !is_marker_name(file) {
-                    continue;
-                }
-                if let Some(run) = read_marker(&dir, file)
-                    && run.button == button.as_str()
-                    && file.strip_suffix(MARKER_EXT) == Some(run.id.as_str())
-                    && live(&dir, &run)
-                {
+            let Some(active) = pressed.sub(ACTIVE_DIR)? else {
+                continue;
+            };
+            for (_, run) in markers(&active, button.as_str())? {
+                if live(&pressed, &run) {
                     out.push(run);
                 }
             }
@@ -187,46 +246,10 @@ impl Store {
         };
         let mut recovered = Vec::new();
         for button in &names {
-            let Some(dir) = self.pressed_handle(button)? else {
+            if self.active_handle(button)?.is_none() {
                 continue;
-            };
-            for entry in dir.entries()? {
-                let Some(file) = entry.name_str() else {
-                    continue;
-                };
-                if !is_marker_name(file) {
-                    continue;
-                }
-                let Some(run) = read_marker(&dir, file) else {
-                    continue;
-                };
-                if run.button != button.as_str()
-                    || file.strip_suffix(MARKER_EXT) != Some(run.id.as_str())
-                    || pid_alive(run.pid)
-                {
-                    continue;
-                }
-                if matches!(dir.kind(run.id.record_file()), Ok(None)) {
-                    let mut result = PressResult::new(button.as_str(), run.started_at);
-                    result.fail(
-                        ErrorCode::Interrupted,
-                        format!(
-                            "interrupted: the process running the press (pid {}) ended before \
-                             it recorded the run",
-                            run.pid
-                        ),
-                    );
-                    let progress = run.id.progress_file();
-                    if matches!(dir.kind(&progress), Ok(Some(_))) {
-                        result.progress_path =
-                            Some(dir.join(&progress).to_string_lossy().into_owned());
-                    }
-                    let record = RunRecord::from_result(&result, Timestamp::now());
-                    self.write_run_record(button, &run.id, &record)?;
-                    recovered.push(run.id);
-                }
-                dir.remove_file(file)?;
             }
+            recovered.extend(self.pressed(button)?.recover_interrupted(button)?);
         }
         Ok(recovered)
     }
@@ -286,11 +309,21 @@ mod tests {
         let dead_path = path.with_file_name(dead.marker_file());
         fs::write(&dead_path, serde_json::to_vec(&marker).unwrap()).unwrap();
         assert_eq!(store.active_runs().unwrap().len(), 1);
-        // Once its run is recorded, pruning removes its marker.
-        fs::write(path.with_file_name(dead.record_file()), b"{}").unwrap();
+        // Pruning leaves the markers alone; once its run is recorded, the
+        // next recovery removes its marker without recording it again.
         store.make_room(&name).unwrap();
+        assert!(dead_path.exists());
+        let pressed = store.pressed_dir(&name);
+        fs::write(pressed.join(dead.record_file()), b"{}").unwrap();
+        assert!(store.recover_interrupted(Some(&name)).unwrap().is_empty());
         assert!(!dead_path.exists());
         assert!(path.exists());
+        // A marker of the old layout, in `pressed/` itself, is pruned once its
+        // process is gone.
+        let legacy = pressed.join(dead.marker_file());
+        fs::write(&legacy, serde_json::to_vec(&marker).unwrap()).unwrap();
+        store.make_room(&name).unwrap();
+        assert!(!legacy.exists());
         store.clear_running(&name, &id).unwrap();
         assert!(store.active_runs().unwrap().is_empty());
         assert!(!store.is_running(&name, &id));
@@ -322,7 +355,7 @@ mod tests {
             button: "b".into(),
             id: dead.clone(),
         };
-        let dir = store.pressed_dir(&name);
+        let dir = store.pressed_dir(&name).join(ACTIVE_DIR);
         let dead_path = dir.join(dead.marker_file());
         fs::write(&dead_path, serde_json::to_vec(&marker).unwrap()).unwrap();
         store.create_progress_file(&name, &dead).unwrap();

@@ -117,8 +117,8 @@ fn kill_9_of_a_press_leaves_no_process_of_its_group_and_the_run_shows_interrupte
     assert_eq!(runs.len(), 1, "{history}");
     assert_eq!(runs[0]["status"], "error", "{history}");
     assert_eq!(runs[0]["error_type"], "INTERRUPTED", "{history}");
-    let pressed = dir.join("pressed");
-    let markers = std::fs::read_dir(&pressed)
+    let active = dir.join("pressed").join(".active");
+    let markers = std::fs::read_dir(&active)
         .unwrap()
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().ends_with(".running"))

@@ -75,7 +75,7 @@ fn summary_lists_a_running_press_and_not_a_dead_marker() {
     let sb = Sandbox::new();
     sb.ok(&["create", "slow", "--code", "sleep 5"]);
     // A marker left by a press that crashed: its pid is gone.
-    let dir = pressed_dir(&sb, "slow");
+    let dir = pressed_dir(&sb, "slow").join(".active");
     std::fs::create_dir_all(&dir).unwrap();
     let dead_id = "2020-01-01T00-00-00.000000000Z-1-000000";
     std::fs::write(
@@ -109,7 +109,7 @@ fn a_finished_press_leaves_no_marker() {
     let sb = Sandbox::new();
     sb.ok(&["create", "quick", "--code", "true"]);
     sb.ok(&["press", "quick"]);
-    let leftovers: Vec<_> = std::fs::read_dir(pressed_dir(&sb, "quick"))
+    let leftovers: Vec<_> = std::fs::read_dir(pressed_dir(&sb, "quick").join(".active"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| n.ends_with(".running"))

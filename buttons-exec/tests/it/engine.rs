@@ -226,7 +226,7 @@ fn private_networks_need_the_press_option() {
 fn a_press_keeps_an_active_run_marker_only_while_it_runs() {
     let (_tmp, store) = store_with(
         "marked",
-        "ls \"$(dirname \"$BUTTONS_PROGRESS_PATH\")\"",
+        "ls \"$(dirname \"$BUTTONS_PROGRESS_PATH\")/.active\"",
         &[],
     );
     let engine = Engine::new(store).base_env(path_env());
@@ -242,8 +242,9 @@ fn a_press_keeps_an_active_run_marker_only_while_it_runs() {
     );
     // Gone once the record is written.
     let pressed = ran.record.unwrap();
-    let marker = pressed.with_file_name(format!("{}.running", ran.id));
-    assert!(!marker.exists());
+    let active = pressed.with_file_name(".active");
+    assert!(active.is_dir());
+    assert!(!active.join(format!("{}.running", ran.id)).exists());
     assert!(engine.store().active_runs().unwrap().is_empty());
 }
 
