@@ -470,17 +470,19 @@ impl Engine {
         ctx.started_at = Some(started_at);
         ctx.supervisor.clone_from(&self.supervisor);
         let options = options.timeout(timeout);
-        // Pruning old records overlaps the press instead of following it,
-        // when the record count says it is due (else no thread starts).
-        let room = pressed.prune_due().then(|| {
-            let pressed = pressed.clone();
-            std::thread::spawn(move || pressed.make_room())
+        // Pruning old records, when the record count says it is due, runs
+        // while the press is under way instead of after it: on this thread,
+        // once the press has had its first poll (its script started, or its
+        // request sent), so no thread is started for it. The press's events
+        // wait meanwhile (a few hundred microseconds). A failed pre-prune is
+        // harmless: writing the record prunes again.
+        let prune_due = pressed.prune_due();
+        let (outcome, ()) = tokio::join!(crate::press::press_with_hint(&ctx, options), async {
+            if prune_due {
+                tokio::task::yield_now().await;
+                let _ = pressed.make_room();
+            }
         });
-        let outcome = crate::press::press_with_hint(&ctx, options).await;
-        // A failed pre-prune is harmless: writing the record prunes again.
-        if let Some(room) = room {
-            let _ = room.join();
-        }
         let (mut result, http_hint) = outcome?;
         result.progress_path = Some(progress.to_string());
         let record = write_record(&pressed, &id, &mut result, record_options).map_err(Error::from);
