@@ -97,6 +97,23 @@ pub enum Error {
     /// validation errors, a missing input).
     #[error("{}", .0.message)]
     Drawer(Box<DrawerError>),
+    /// A trigger cannot be added as given (an empty webhook token, a
+    /// watched path that cannot be made absolute or is not UTF-8).
+    #[error("{reason}")]
+    InvalidTrigger {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The button has no trigger of this id.
+    #[error("button {button} has no trigger {id:?}")]
+    TriggerNotFound {
+        /// The button.
+        button: String,
+        /// The id asked for.
+        id: String,
+        /// The ids of the triggers the button has.
+        ids: Vec<String>,
+    },
     /// A cron trigger's schedule is not valid.
     #[error("invalid schedule {schedule:?}: {reason}")]
     InvalidSchedule {
@@ -153,7 +170,10 @@ impl Error {
             Self::QueueTimeout { .. } => ErrorCode::QueueTimeout,
             Self::Cancelled { .. } => ErrorCode::Cancelled,
             Self::Drawer(d) => d.code,
-            Self::InvalidSchedule { .. } => ErrorCode::ValidationError,
+            Self::InvalidSchedule { .. } | Self::InvalidTrigger { .. } => {
+                ErrorCode::ValidationError
+            }
+            Self::TriggerNotFound { .. } => ErrorCode::TriggerNotFound,
         }
     }
 
@@ -198,6 +218,14 @@ impl Error {
                     .to_owned(),
             ),
             Self::Drawer(d) => Some(d.hint.clone()),
+            Self::InvalidTrigger { .. } => Some(
+                "give a non-empty token, or `WebhookToken::Generate` to have one made; watch a path that is UTF-8"
+                    .to_owned(),
+            ),
+            Self::TriggerNotFound { ids, .. } if ids.is_empty() => {
+                Some("the button has no triggers".to_owned())
+            }
+            Self::TriggerNotFound { ids, .. } => Some(format!("its triggers: {}", ids.join(", "))),
             Self::InvalidSchedule { .. } => Some(
                 "use 5 cron fields (minute hour day month weekday, e.g. '*/5 * * * *'), @hourly, @daily or @every 30s"
                     .to_owned(),

@@ -79,7 +79,23 @@ fn try_lock_file(dir: &Dir, name: &str) -> Result<Option<FileLock>> {
     }
 }
 
+/// The lock file of the webhook routes, in the data directory.
+const ROUTES_LOCK: &str = ".webhook-routes.lock";
+
 impl Store {
+    /// Takes the data directory's webhook-route lock (`.webhook-routes.lock`,
+    /// exclusive, waiting while another process holds it), released when the
+    /// returned lock is dropped. A webhook path is checked against every
+    /// other one and claimed under it, so two processes adding the same path
+    /// at once cannot both win.
+    pub fn lock_webhook_routes(&self) -> Result<FileLock> {
+        let root = self.ensure_root_handle()?;
+        let file = root.open_lock_file(ROUTES_LOCK)?;
+        let path = root.join(ROUTES_LOCK);
+        file.lock().map_err(Error::io("lock", path.clone()))?;
+        Ok(FileLock { _file: file, path })
+    }
+
     fn private_dir(&self, parts: &[&str]) -> Result<Dir> {
         for part in parts {
             check_name(part)?;

@@ -26,6 +26,7 @@ pub const GITIGNORE_LINES: &[&str] = &[
     "idempotency/",
     "queues/",
     ".tmp-*",
+    ".webhook-routes.lock",
 ];
 
 /// The largest `.gitignore` read (1 MiB).

@@ -87,6 +87,9 @@ pub(crate) fn run(drawer: &str, words: &[String], out: Output) -> CliResult<Repl
             .clone()
             .unwrap_or_else(|| format!("/hooks/{name}")),
     )?;
+    // The path is checked and claimed under the data directory's route lock,
+    // so a button trigger or drawer added meanwhile cannot take it too.
+    let _routes = store.lock_webhook_routes()?;
     let taken = buttons_exec::webhook_paths(&store)?;
     let me = RouteOwner::Drawer {
         name: name.to_string(),

@@ -3,11 +3,8 @@
 
 use std::fmt::Write as _;
 
-use buttons_exec::{ArgInput, Engine, Schedule, webhook_paths};
-use buttons_spec::{
-    ErrorCode, Trigger, TriggerKind, find_conflict, normalize_webhook_path, parse_triggers, redact,
-    split_press_arg, triggers_value,
-};
+use buttons_exec::{AddedTrigger, Engine, NewTrigger, WebhookToken};
+use buttons_spec::{Trigger, TriggerKind, parse_triggers, redact, split_press_arg};
 use serde_json::{Value, json};
 
 use crate::cli::{TriggerAddArgs, TriggerCommand};
@@ -34,84 +31,45 @@ fn shown(button: &str, t: &Trigger) -> Value {
 }
 
 fn add(args: TriggerAddArgs, out: Output) -> CliResult<Reply> {
-    let store = super::open_store(out)?;
-    let name = super::button_name(&args.button)?;
-    let engine = Engine::new(store);
-    let loaded = engine.load(name.as_str())?;
-    let kind = if args.cron {
-        TriggerKind::Cron
+    let engine = Engine::new(super::open_store(out)?);
+    let token_given = args.token.is_some();
+    let new = if args.cron {
+        NewTrigger::Cron {
+            schedule: args.schedule.unwrap_or_default(),
+        }
     } else if args.watch {
-        TriggerKind::Watch
+        NewTrigger::Watch {
+            path: args.path.unwrap_or_default(),
+        }
     } else {
-        TriggerKind::Webhook
+        NewTrigger::Webhook {
+            path: args.webhook_path.unwrap_or_default(),
+            token: match args.token {
+                _ if args.no_auth => WebhookToken::NoAuth,
+                Some(token) => WebhookToken::Given(token),
+                None => WebhookToken::Generate,
+            },
+        }
     };
-    let now = jiff::Timestamp::now();
-    let mut trigger = Trigger::new(kind, now);
-    let mut generated_token = None;
-    match kind {
-        TriggerKind::Cron => {
-            let schedule = args.schedule.unwrap_or_default();
-            Schedule::parse(&schedule)?;
-            trigger.schedule = Some(schedule.trim().to_owned());
-        }
-        TriggerKind::Watch => {
-            let path = args.path.unwrap_or_default();
-            let absolute = std::path::absolute(&path).map_err(|e| {
-                CliError::validation(format!("cannot resolve {}: {e}", path.display()))
-            })?;
-            let text = absolute.to_str().ok_or_else(|| {
-                CliError::validation(format!("the path {} is not UTF-8", absolute.display()))
-            })?;
-            trigger.path = Some(text.to_owned());
-        }
-        TriggerKind::Webhook => {
-            let path = normalize_webhook_path(args.webhook_path.as_deref().unwrap_or(""))?;
-            let taken = webhook_paths(engine.store())?;
-            if let Some(conflict) = find_conflict(&path, &taken, None) {
-                return Err(conflict.into());
-            }
-            trigger.path = Some(path);
-            if args.no_auth {
-                trigger.no_auth = true;
-            } else {
-                let token = match args.token {
-                    Some(t) if !t.trim().is_empty() => t.trim().to_owned(),
-                    Some(_) => {
-                        return Err(CliError::validation("--token is empty")
-                            .with_hint("leave --token out to have one generated"));
-                    }
-                    None => {
-                        let token = buttons_exec::generate_secret();
-                        generated_token = Some(token.clone());
-                        token
-                    }
-                };
-                trigger.token = Some(token);
-            }
-        }
-    }
     let mut pairs = Vec::new();
     for raw in &args.args {
         let (k, v) = split_press_arg(raw)?;
         pairs.push((k.to_owned(), v.to_owned()));
     }
-    // The arguments must be ones the button takes, as every press checks.
-    loaded.validate(&ArgInput::Text(pairs.clone()))?;
-    if !pairs.is_empty() {
-        trigger.args = Some(pairs.into_iter().collect());
-    }
-    trigger.validate()?;
-    let mut existing = parse_triggers(loaded.button.triggers.as_ref())?;
-    while existing.iter().any(|t| t.id == trigger.id) {
-        trigger.id = buttons_spec::new_trigger_id();
-    }
-    let added = trigger.clone();
-    engine.store().update(&name, now, move |button| {
-        // Read again under the update: another writer may have changed it.
-        existing = parse_triggers(button.triggers.as_ref()).unwrap_or(existing);
-        existing.push(added);
-        button.triggers = Some(triggers_value(&existing));
-    })?;
+    let AddedTrigger {
+        button: name,
+        trigger,
+        generated_token,
+    } = engine
+        .add_trigger(&args.button, new, &pairs)
+        .map_err(|e| match e {
+            buttons_exec::Error::InvalidTrigger { .. } if token_given && !args.cron && !args.watch => {
+                CliError::validation("--token is empty")
+                    .with_hint("leave --token out to have one generated")
+            }
+            other => other.into(),
+        })?;
+    let kind = trigger.kind().map_or("", TriggerKind::as_str);
     let mut data = shown(name.as_str(), &trigger);
     let mut text = format!("Added {} trigger {} to {name}", kind, trigger.id);
     if let Some(token) = generated_token {
@@ -171,30 +129,20 @@ fn list(button: Option<&str>, out: Output) -> CliResult<Reply> {
 }
 
 fn rm(button: &str, id: &str, out: Output) -> CliResult<Reply> {
-    let store = super::open_store(out)?;
-    let name = super::button_name(button)?;
-    let spec = store.load(&name)?;
-    let triggers = parse_triggers(spec.triggers.as_ref())?;
-    if !triggers.iter().any(|t| t.id == id) {
-        let ids: Vec<&str> = triggers.iter().map(|t| t.id.as_str()).collect();
-        return Err(CliError::new(
-            ErrorCode::TriggerNotFound,
-            format!("button {name} has no trigger {id:?}"),
-        )
-        .with_hint(if ids.is_empty() {
-            format!("{name} has no triggers")
-        } else {
-            format!(
-                "its triggers: {} (see `buttons trigger list {name}`)",
-                ids.join(", ")
-            )
-        }));
-    }
-    let id_owned = id.to_owned();
-    store.update(&name, jiff::Timestamp::now(), move |button| {
-        let mut triggers = parse_triggers(button.triggers.as_ref()).unwrap_or_default();
-        triggers.retain(|t| t.id != id_owned);
-        button.triggers = Some(triggers_value(&triggers));
+    let engine = Engine::new(super::open_store(out)?);
+    let name = engine.remove_trigger(button, id).map_err(|e| match &e {
+        buttons_exec::Error::TriggerNotFound { button, ids, .. } => {
+            let hint = if ids.is_empty() {
+                format!("{button} has no triggers")
+            } else {
+                format!(
+                    "its triggers: {} (see `buttons trigger list {button}`)",
+                    ids.join(", ")
+                )
+            };
+            CliError::from(e).with_hint(hint)
+        }
+        _ => e.into(),
     })?;
     Ok(
         Reply::new(json!({ "button": name, "id": id, "removed": true }))

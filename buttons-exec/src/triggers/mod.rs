@@ -12,12 +12,17 @@
 //!   goes through the [`Engine`](crate::Engine).
 //! - [`webhook_paths`]: every webhook path in a data directory, for
 //!   collision checks when a trigger is added.
+//! - [`Engine::add_trigger`](crate::Engine::add_trigger) and
+//!   [`Engine::remove_trigger`](crate::Engine::remove_trigger): a button's
+//!   triggers added ([`NewTrigger`]) and removed with every check.
 
+mod manage;
 mod pool;
 mod runner;
 mod schedule;
 mod watch;
 
+pub use manage::{AddedTrigger, NewTrigger, WebhookToken};
 pub use pool::{Admission, MAX_TRIGGER_PRESSES, MAX_TRIGGER_WAITING, TriggerPool, TriggerSlot};
 pub use runner::{
     PressRefused, RELOAD_EVERY, TriggerOptions, Triggers, WebhookRoute, webhook_paths,

@@ -92,3 +92,118 @@ async fn routes_follow_the_files_and_presses_go_through_the_engine() {
     triggers.stop();
     assert!(triggers.pool().wait_idle(Duration::from_secs(20)).await);
 }
+
+#[test]
+fn concurrent_adds_of_one_webhook_path_leave_one_owner() {
+    // Sixteen buttons try to claim the same path at once: the route lock lets
+    // exactly one in (without it, every adder lists the routes before any
+    // writes, and several win).
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::at(tmp.path()).unwrap();
+    let names: Vec<String> = (0..16).map(|i| format!("b{i}")).collect();
+    for name in &names {
+        button(&store, name, "true", &[]);
+    }
+    let barrier = std::sync::Barrier::new(names.len());
+    let outcomes: Vec<Result<buttons_exec::AddedTrigger, buttons_exec::Error>> =
+        std::thread::scope(|s| {
+            let handles: Vec<_> = names
+                .iter()
+                .map(|name| {
+                    let engine = Engine::new(Store::at(tmp.path()).unwrap());
+                    let barrier = &barrier;
+                    s.spawn(move || {
+                        barrier.wait();
+                        engine.add_trigger(
+                            name,
+                            buttons_exec::NewTrigger::Webhook {
+                                path: "/hooks/shared".into(),
+                                token: buttons_exec::WebhookToken::Generate,
+                            },
+                            &[],
+                        )
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+    let won = outcomes.iter().filter(|o| o.is_ok()).count();
+    assert_eq!(won, 1, "{outcomes:?}");
+    for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        assert_eq!(refused.code(), buttons_spec::ErrorCode::TriggerConflict);
+    }
+    let paths = webhook_paths(&store).unwrap();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+}
+
+#[test]
+fn triggers_are_added_with_their_checks_and_removed_by_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::at(tmp.path()).unwrap();
+    button(&store, "job", "true", &[]);
+    let engine = Engine::new(store);
+    let cron = |schedule: &str| buttons_exec::NewTrigger::Cron {
+        schedule: schedule.into(),
+    };
+    // A bad schedule, an empty token or an argument the button does not take
+    // are refused, and nothing is written.
+    let bad = engine.add_trigger("job", cron("every tuesday"), &[]).unwrap_err();
+    assert_eq!(bad.code(), buttons_spec::ErrorCode::ValidationError, "{bad}");
+    let empty = buttons_exec::NewTrigger::Webhook {
+        path: "/hooks/job".into(),
+        token: buttons_exec::WebhookToken::Given("  ".into()),
+    };
+    let bad = engine.add_trigger("job", empty, &[]).unwrap_err();
+    assert!(matches!(bad, buttons_exec::Error::InvalidTrigger { .. }), "{bad}");
+    let bad = engine
+        .add_trigger("job", cron("@hourly"), &[("nope".into(), "1".into())])
+        .unwrap_err();
+    assert_eq!(bad.code(), buttons_spec::ErrorCode::ValidationError, "{bad}");
+    assert!(engine.store().load(&ButtonName::new("job").unwrap()).unwrap().triggers.is_none());
+
+    // Added: a schedule trimmed, a watched path made absolute, a token made.
+    let added = engine.add_trigger("job", cron(" @hourly "), &[]).unwrap();
+    assert_eq!(added.trigger.schedule.as_deref(), Some("@hourly"));
+    let watch = buttons_exec::NewTrigger::Watch {
+        path: "relative/file.txt".into(),
+    };
+    let watched = engine.add_trigger("job", watch, &[]).unwrap();
+    let path = watched.trigger.path.clone().unwrap();
+    assert!(std::path::Path::new(&path).is_absolute(), "{path}");
+    let hook = buttons_exec::NewTrigger::Webhook {
+        path: "hooks/job/".into(),
+        token: buttons_exec::WebhookToken::Generate,
+    };
+    let hooked = engine.add_trigger("job", hook, &[]).unwrap();
+    assert_eq!(hooked.trigger.path.as_deref(), Some("/hooks/job"));
+    let token = hooked.generated_token.clone().unwrap();
+    assert_eq!(hooked.trigger.token.as_deref(), Some(token.as_str()));
+    let stored = buttons_spec::parse_triggers(
+        engine
+            .store()
+            .load(&ButtonName::new("job").unwrap())
+            .unwrap()
+            .triggers
+            .as_ref(),
+    )
+    .unwrap();
+    assert_eq!(stored.len(), 3);
+
+    // Removed by id; an unknown id names the ones there are.
+    let missing = engine.remove_trigger("job", "nope").unwrap_err();
+    assert_eq!(missing.code(), buttons_spec::ErrorCode::TriggerNotFound);
+    let hint = missing.hint().unwrap();
+    assert!(hint.contains(&added.trigger.id), "{hint}");
+    engine.remove_trigger("job", &added.trigger.id).unwrap();
+    let left = buttons_spec::parse_triggers(
+        engine
+            .store()
+            .load(&ButtonName::new("job").unwrap())
+            .unwrap()
+            .triggers
+            .as_ref(),
+    )
+    .unwrap();
+    let ids: Vec<&str> = left.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, [watched.trigger.id.as_str(), hooked.trigger.id.as_str()]);
+}
