@@ -159,7 +159,11 @@ fn triggers_are_added_with_their_checks_and_removed_by_id() {
         .add_trigger("job", cron("@hourly"), &[("nope".into(), "1".into())])
         .unwrap_err();
     assert_eq!(bad.code(), buttons_spec::ErrorCode::ValidationError, "{bad}");
-    assert!(engine.store().load(&ButtonName::new("job").unwrap()).unwrap().triggers.is_none());
+    let stored = |engine: &Engine| {
+        let spec = engine.store().load(&ButtonName::new("job").unwrap()).unwrap();
+        buttons_spec::parse_triggers(spec.triggers.as_ref()).unwrap()
+    };
+    assert!(stored(&engine).is_empty());
 
     // Added: a schedule trimmed, a watched path made absolute, a token made.
     let added = engine.add_trigger("job", cron(" @hourly "), &[]).unwrap();
@@ -178,16 +182,7 @@ fn triggers_are_added_with_their_checks_and_removed_by_id() {
     assert_eq!(hooked.trigger.path.as_deref(), Some("/hooks/job"));
     let token = hooked.generated_token.clone().unwrap();
     assert_eq!(hooked.trigger.token.as_deref(), Some(token.as_str()));
-    let stored = buttons_spec::parse_triggers(
-        engine
-            .store()
-            .load(&ButtonName::new("job").unwrap())
-            .unwrap()
-            .triggers
-            .as_ref(),
-    )
-    .unwrap();
-    assert_eq!(stored.len(), 3);
+    assert_eq!(stored(&engine).len(), 3);
 
     // Removed by id; an unknown id names the ones there are.
     let missing = engine.remove_trigger("job", "nope").unwrap_err();
@@ -195,15 +190,7 @@ fn triggers_are_added_with_their_checks_and_removed_by_id() {
     let hint = missing.hint().unwrap();
     assert!(hint.contains(&added.trigger.id), "{hint}");
     engine.remove_trigger("job", &added.trigger.id).unwrap();
-    let left = buttons_spec::parse_triggers(
-        engine
-            .store()
-            .load(&ButtonName::new("job").unwrap())
-            .unwrap()
-            .triggers
-            .as_ref(),
-    )
-    .unwrap();
+    let left = stored(&engine);
     let ids: Vec<&str> = left.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids, [watched.trigger.id.as_str(), hooked.trigger.id.as_str()]);
 }
