@@ -6,6 +6,11 @@
 //! `buttons press ping` (release binary, temporary BUTTONS_HOME, a button
 //! created with `--allow-private-networks`; a press includes its run record)
 //! and prints the medians and their ratio (goal: press <= 0.5x curl).
+//!
+//! Then, in this process, what building the plain-`http://` client costs
+//! (reqwest builds a rustls connector, with no roots, for it too): a GET
+//! through a new `HttpClient` against one through a client already built,
+//! alternating.
 #![expect(clippy::print_stdout, reason = "a benchmark reports its figures")]
 
 use std::io::{BufRead, BufReader, Write};
@@ -94,5 +99,33 @@ fn main() {
     println!(
         "  buttons press ping     {press_ms:7.3} ms  ({:.2}x curl; goal <= 0.5x)",
         press_ms / curl_ms
+    );
+
+    let options = || buttons_http::Options {
+        policy: buttons_http::NetPolicy::new().allow_private(true),
+        ..buttons_http::Options::default()
+    };
+    let request = buttons_http::HttpRequest::new("GET", url::Url::parse(&url).expect("a URL"));
+    let warm = buttons_http::HttpClient::new(options());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let get = |client: &buttons_http::HttpClient| {
+        let response = runtime
+            .block_on(client.send(&request))
+            .expect("the GET succeeds");
+        assert!(response.is_success());
+    };
+    get(&warm);
+    let mut built = || get(&buttons_http::HttpClient::new(options()));
+    let mut reused = || get(&warm);
+    let samples = alternate(ROUNDS, &mut [&mut built, &mut reused]);
+    let (built_ms, reused_ms) = (median(&samples[0]), median(&samples[1]));
+    println!(
+        "  in process: GET with a new client {built_ms:.3} ms, with a built one {reused_ms:.3} ms \
+         (building the plain client: {:.3} ms, {:.1}% of the press)",
+        built_ms - reused_ms,
+        (built_ms - reused_ms) / press_ms * 100.0
     );
 }
