@@ -63,7 +63,9 @@ fn add(args: TriggerAddArgs, out: Output) -> CliResult<Reply> {
     } = engine
         .add_trigger(&args.button, new, &pairs)
         .map_err(|e| match e {
-            buttons_exec::Error::InvalidTrigger { .. } if token_given && !args.cron && !args.watch => {
+            buttons_exec::Error::InvalidTrigger { .. }
+                if token_given && !args.cron && !args.watch =>
+            {
                 CliError::validation("--token is empty")
                     .with_hint("leave --token out to have one generated")
             }

@@ -28,8 +28,8 @@ pub enum NewTrigger {
         /// The file.
         path: PathBuf,
     },
-    /// A webhook: a POST to `path` (normalised, e.g. `hooks/x/` is
-    /// `/hooks/x`) presses the button.
+    /// A webhook: a POST to `path` (it must start with `/`; see
+    /// [`normalize_webhook_path`]) presses the button.
     Webhook {
         /// The path.
         path: String,

@@ -147,20 +147,36 @@ fn triggers_are_added_with_their_checks_and_removed_by_id() {
     };
     // A bad schedule, an empty token or an argument the button does not take
     // are refused, and nothing is written.
-    let bad = engine.add_trigger("job", cron("every tuesday"), &[]).unwrap_err();
-    assert_eq!(bad.code(), buttons_spec::ErrorCode::ValidationError, "{bad}");
+    let bad = engine
+        .add_trigger("job", cron("every tuesday"), &[])
+        .unwrap_err();
+    assert_eq!(
+        bad.code(),
+        buttons_spec::ErrorCode::ValidationError,
+        "{bad}"
+    );
     let empty = buttons_exec::NewTrigger::Webhook {
         path: "/hooks/job".into(),
         token: buttons_exec::WebhookToken::Given("  ".into()),
     };
     let bad = engine.add_trigger("job", empty, &[]).unwrap_err();
-    assert!(matches!(bad, buttons_exec::Error::InvalidTrigger { .. }), "{bad}");
+    assert!(
+        matches!(bad, buttons_exec::Error::InvalidTrigger { .. }),
+        "{bad}"
+    );
     let bad = engine
         .add_trigger("job", cron("@hourly"), &[("nope".into(), "1".into())])
         .unwrap_err();
-    assert_eq!(bad.code(), buttons_spec::ErrorCode::ValidationError, "{bad}");
+    assert_eq!(
+        bad.code(),
+        buttons_spec::ErrorCode::ValidationError,
+        "{bad}"
+    );
     let stored = |engine: &Engine| {
-        let spec = engine.store().load(&ButtonName::new("job").unwrap()).unwrap();
+        let spec = engine
+            .store()
+            .load(&ButtonName::new("job").unwrap())
+            .unwrap();
         buttons_spec::parse_triggers(spec.triggers.as_ref()).unwrap()
     };
     assert!(stored(&engine).is_empty());
@@ -175,7 +191,7 @@ fn triggers_are_added_with_their_checks_and_removed_by_id() {
     let path = watched.trigger.path.clone().unwrap();
     assert!(std::path::Path::new(&path).is_absolute(), "{path}");
     let hook = buttons_exec::NewTrigger::Webhook {
-        path: "hooks/job/".into(),
+        path: "/hooks/job".into(),
         token: buttons_exec::WebhookToken::Generate,
     };
     let hooked = engine.add_trigger("job", hook, &[]).unwrap();
@@ -192,5 +208,8 @@ fn triggers_are_added_with_their_checks_and_removed_by_id() {
     engine.remove_trigger("job", &added.trigger.id).unwrap();
     let left = stored(&engine);
     let ids: Vec<&str> = left.iter().map(|t| t.id.as_str()).collect();
-    assert_eq!(ids, [watched.trigger.id.as_str(), hooked.trigger.id.as_str()]);
+    assert_eq!(
+        ids,
+        [watched.trigger.id.as_str(), hooked.trigger.id.as_str()]
+    );
 }
