@@ -115,9 +115,9 @@ pub use smash::{
     default_concurrency,
 };
 pub use triggers::{
-    AddedTrigger, Admission, MAX_TRIGGER_PRESSES, MAX_TRIGGER_WAITING, NewTrigger, PressRefused,
-    RELOAD_EVERY, Schedule, TriggerOptions, TriggerPool, TriggerSlot, Triggers, WATCH_DEBOUNCE,
-    WebhookRoute, WebhookToken, webhook_paths,
+    AddedTrigger, Admission, DrawerWebhookSet, GeneratedSecret, MAX_TRIGGER_PRESSES,
+    MAX_TRIGGER_WAITING, NewTrigger, PressRefused, RELOAD_EVERY, Schedule, TriggerOptions,
+    TriggerPool, TriggerSlot, Triggers, WATCH_DEBOUNCE, WebhookRoute, WebhookToken, webhook_paths,
 };
 pub use unix::{SUPERVISOR_ARG, supervise_if_asked};
 pub use webhook::{

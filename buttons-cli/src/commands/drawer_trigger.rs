@@ -1,10 +1,7 @@
 //! `buttons drawer NAME trigger webhook [PATH] [--auth …]`: a drawer's
 //! webhook, served by `buttons serve` and `buttons webhook listen`.
 
-use buttons_spec::{
-    AuthKind, DEFAULT_AUTH_HEADER, DrawerWebhook, RouteOwner, WebhookAuth, drawer_webhook,
-    find_conflict, normalize_webhook_path, set_drawer_webhook,
-};
+use buttons_spec::{AuthKind, DEFAULT_AUTH_HEADER, WebhookAuth};
 use std::fmt::Write as _;
 
 use clap::Parser;
@@ -67,46 +64,29 @@ pub(crate) fn run(drawer: &str, words: &[String], out: Output) -> CliResult<Repl
             "see 'buttons drawer NAME trigger webhook --help'".to_owned(),
         )
     })?;
-    let store = super::open_store(out)?;
-    let name = super::button_name(drawer)?;
-    let existing = store.load_drawer(&name)?;
-    let now = jiff::Timestamp::now();
+    let engine = buttons_exec::Engine::new(super::open_store(out)?);
+    // The store's own errors keep the CLI's words for a missing drawer.
+    let lib_error = |e: buttons_exec::Error| match e {
+        buttons_exec::Error::Store(e) => CliError::from(e),
+        other => other.into(),
+    };
     if args.remove {
-        store.update_drawer(&name, now, |d| {
-            set_drawer_webhook(&mut d.triggers, None);
-            Ok::<_, CliError>(())
-        })?;
+        let name = engine.remove_drawer_webhook(drawer).map_err(lib_error)?;
         return Ok(
             Reply::new(json!({ "drawer": name, "webhook": null, "removed": true }))
                 .stderr(format!("Removed the webhook of drawer {name}.")),
         );
-    }
-    let path = normalize_webhook_path(
-        &args
-            .path
-            .clone()
-            .unwrap_or_else(|| format!("/hooks/{name}")),
-    )?;
-    // The path is checked and claimed under the data directory's route lock,
-    // so a button trigger or drawer added meanwhile cannot take it too.
-    let _routes = store.lock_webhook_routes()?;
-    let taken = buttons_exec::webhook_paths(&store)?;
-    let me = RouteOwner::Drawer {
-        name: name.to_string(),
-    };
-    if let Some(conflict) = find_conflict(&path, &taken, Some(&me)) {
-        return Err(conflict.into());
     }
     let kind_text = args.auth.clone().unwrap_or_else(|| "header".to_owned());
     let kind = AuthKind::parse(&kind_text).ok_or_else(|| {
         CliError::validation(format!("unknown --auth {kind_text:?}"))
             .with_hint("use --auth none, basic, header or jwt")
     })?;
+    // Only the flags of the chosen kind are taken.
     let mut auth = WebhookAuth {
         kind: kind.as_str().to_owned(),
         ..WebhookAuth::default()
     };
-    let mut generated = None;
     match kind {
         AuthKind::None => {}
         AuthKind::Basic => {
@@ -114,48 +94,24 @@ pub(crate) fn run(drawer: &str, words: &[String], out: Output) -> CliResult<Repl
             auth.pass = args.auth_pass;
         }
         AuthKind::Header => {
-            auth.header_name = Some(
-                args.auth_header_name
-                    .unwrap_or_else(|| DEFAULT_AUTH_HEADER.to_owned()),
-            );
-            auth.header_value = match args.auth_header_value {
-                Some(v) => Some(v),
-                None => {
-                    // A generated value, kept as a battery (never in drawer.json).
-                    let key = format!(
-                        "WEBHOOK_{}_TOKEN",
-                        name.as_str().to_ascii_uppercase().replace('-', "_")
-                    );
-                    let value = buttons_exec::generate_secret();
-                    let scope = store.default_scope();
-                    store.set_battery(scope, &key, &value)?;
-                    generated = Some((key.clone(), value));
-                    Some(format!("$BATTERY{{{key}}}"))
-                }
-            };
+            auth.header_name = args.auth_header_name;
+            auth.header_value = args.auth_header_value;
         }
         AuthKind::Jwt => {
             auth.jwt_secret = args.jwt_secret;
-            auth.jwt_algorithm = Some(args.jwt_algorithm.unwrap_or_else(|| "HS256".to_owned()));
+            auth.jwt_algorithm = args.jwt_algorithm;
             auth.jwt_issuer = args.jwt_issuer;
             auth.jwt_audience = args.jwt_audience;
         }
     }
-    auth.validate()?;
-    let hook = DrawerWebhook {
-        path: path.clone(),
-        auth,
-        created_at: Some(now),
-        extra: drawer_webhook(existing.triggers.as_ref())
-            .ok()
-            .flatten()
-            .map(|h| h.extra)
-            .unwrap_or_default(),
-    };
-    store.update_drawer(&name, now, |d| {
-        set_drawer_webhook(&mut d.triggers, Some(&hook));
-        Ok::<_, CliError>(())
-    })?;
+    let buttons_exec::DrawerWebhookSet {
+        drawer: name,
+        hook,
+        generated,
+    } = engine
+        .set_drawer_webhook(drawer, args.path.as_deref(), auth)
+        .map_err(lib_error)?;
+    let path = hook.path.clone();
     let mut data = json!({
         "drawer": name,
         "path": path,
@@ -165,7 +121,11 @@ pub(crate) fn run(drawer: &str, words: &[String], out: Output) -> CliResult<Repl
         "Drawer {name} answers POST {path} (auth: {}).",
         kind.as_str()
     );
-    if let Some((key, value)) = generated {
+    if let Some(buttons_exec::GeneratedSecret {
+        battery: key,
+        value,
+    }) = generated
+    {
         data["battery"] = json!(key);
         data["header_value"] = json!(value);
         let _ = write!(

@@ -14,14 +14,19 @@
 //!   collision checks when a trigger is added.
 //! - [`Engine::add_trigger`](crate::Engine::add_trigger) and
 //!   [`Engine::remove_trigger`](crate::Engine::remove_trigger): a button's
-//!   triggers added ([`NewTrigger`]) and removed with every check.
+//!   triggers added ([`NewTrigger`]) and removed with every check;
+//!   [`Engine::set_drawer_webhook`](crate::Engine::set_drawer_webhook) and
+//!   [`Engine::remove_drawer_webhook`](crate::Engine::remove_drawer_webhook)
+//!   for a drawer's webhook.
 
+mod drawer_hook;
 mod manage;
 mod pool;
 mod runner;
 mod schedule;
 mod watch;
 
+pub use drawer_hook::{DrawerWebhookSet, GeneratedSecret};
 pub use manage::{AddedTrigger, NewTrigger, WebhookToken};
 pub use pool::{Admission, MAX_TRIGGER_PRESSES, MAX_TRIGGER_WAITING, TriggerPool, TriggerSlot};
 pub use runner::{

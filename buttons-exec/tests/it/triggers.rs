@@ -213,3 +213,74 @@ fn triggers_are_added_with_their_checks_and_removed_by_id() {
         [watched.trigger.id.as_str(), hooked.trigger.id.as_str()]
     );
 }
+
+#[test]
+fn a_drawer_webhook_claims_its_path_and_keeps_its_secret_as_a_battery() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::at(tmp.path()).unwrap();
+    button(&store, "job", "true", &[webhook("/hooks/taken", "t0ken")]);
+    let name = ButtonName::new("release").unwrap();
+    let blank = buttons_spec::Drawer::new(
+        "release",
+        buttons_spec::DrawerKind::Action,
+        Timestamp::now(),
+    );
+    store.create_drawer(&blank).unwrap();
+    let engine = Engine::new(store);
+    let header = || buttons_spec::WebhookAuth {
+        kind: "header".into(),
+        ..buttons_spec::WebhookAuth::default()
+    };
+    // A path a button trigger answers is refused; nothing is written.
+    let taken = engine
+        .set_drawer_webhook("release", Some("/hooks/taken"), header())
+        .unwrap_err();
+    assert_eq!(
+        taken.code(),
+        buttons_spec::ErrorCode::TriggerConflict,
+        "{taken}"
+    );
+    let unknown = buttons_spec::WebhookAuth {
+        kind: "magic".into(),
+        ..buttons_spec::WebhookAuth::default()
+    };
+    let bad = engine
+        .set_drawer_webhook("release", None, unknown)
+        .unwrap_err();
+    assert_eq!(
+        bad.code(),
+        buttons_spec::ErrorCode::ValidationError,
+        "{bad}"
+    );
+    let spec = engine.store().load_drawer(&name).unwrap();
+    assert!(
+        buttons_spec::drawer_webhook(spec.triggers.as_ref())
+            .unwrap()
+            .is_none()
+    );
+
+    // The default path; the generated value lives in a battery, drawer.json
+    // names it.
+    let set = engine
+        .set_drawer_webhook("release", None, header())
+        .unwrap();
+    assert_eq!(set.hook.path, "/hooks/release");
+    let secret = set.generated.unwrap();
+    assert_eq!(secret.battery, "WEBHOOK_RELEASE_TOKEN");
+    let batteries = engine.store().merged_batteries().unwrap();
+    assert_eq!(batteries.get(&secret.battery), Some(secret.value.as_str()));
+    let text = std::fs::read_to_string(tmp.path().join("drawers/release/drawer.json")).unwrap();
+    assert!(!text.contains(&secret.value), "{text}");
+    assert!(text.contains("$BATTERY{WEBHOOK_RELEASE_TOKEN}"), "{text}");
+    // Its own path again is no conflict; then it is removed.
+    engine
+        .set_drawer_webhook("release", Some("/hooks/release"), header())
+        .unwrap();
+    engine.remove_drawer_webhook("release").unwrap();
+    let spec = engine.store().load_drawer(&name).unwrap();
+    assert!(
+        buttons_spec::drawer_webhook(spec.triggers.as_ref())
+            .unwrap()
+            .is_none()
+    );
+}
