@@ -105,14 +105,16 @@ fn main() {
     make_button(&store, "noop", "");
     make_button(&store, "flood", "yes | head -c 1073741824\n");
 
-    let press = |name: &str| {
-        let mut cmd = Command::new(&exe);
+    // `buttons WORDS…` of the binary `exe`, in the bench's environment.
+    let run = |exe: &Path, words: &[&str]| {
+        let mut cmd = Command::new(exe);
         clean_env(&mut cmd, work)
-            .args(["press", name])
+            .args(words)
             .env("BUTTONS_HOME", &data)
             .current_dir(work);
         cmd
     };
+    let press = |name: &str| run(&exe, &["press", name]);
     let just = find_just();
     let peer_name = if just.is_some() {
         "just noop"
@@ -161,15 +163,7 @@ fn main() {
     );
 
     let mut truth = || quiet(clean_env(&mut Command::new("/bin/true"), work).current_dir(work));
-    let mut version = || {
-        let mut cmd = Command::new(&exe);
-        quiet(
-            clean_env(&mut cmd, work)
-                .arg("version")
-                .env("BUTTONS_HOME", &data)
-                .current_dir(work),
-        );
-    };
+    let mut version = || quiet(&mut run(&exe, &["version"]));
     let samples = alternate(ROUNDS, &mut [&mut truth, &mut version]);
     let true_ms = median(&samples[0]);
     let version_ms = median(&samples[1]);
@@ -189,14 +183,6 @@ fn main() {
 
     if let Some(alt) = std::env::var_os("BUTTONS_BENCH_ALT") {
         let alt = std::fs::canonicalize(&alt).expect("BUTTONS_BENCH_ALT names a binary");
-        let run = |exe: &Path, words: &[&str]| {
-            let mut cmd = Command::new(exe);
-            clean_env(&mut cmd, work)
-                .args(words)
-                .env("BUTTONS_HOME", &data)
-                .current_dir(work);
-            cmd
-        };
         println!("this build against {}:", alt.display());
         for words in [&["press", "noop"][..], &["version"][..]] {
             let mut this = || quiet(&mut run(&exe, words));

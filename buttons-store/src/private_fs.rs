@@ -345,8 +345,9 @@ impl Dir {
 
     /// [`Dir::write_atomic`] without the fsyncs and without first sweeping
     /// stale `.tmp-*` entries: for a folder that is swept otherwise (a
-    /// button's `pressed/`, swept when it is pruned), where listing it on
-    /// every write would cost more than the write.
+    /// button's `pressed/.active/`, swept by the recovery scan each press
+    /// makes), where listing it again on every write would cost more than
+    /// the write.
     pub(crate) fn write_atomic_unswept(
         &self,
         name: &str,

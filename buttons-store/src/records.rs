@@ -201,6 +201,14 @@ impl Store {
         })
     }
 
+    /// A button's `pressed/` as a [`Pressed`], when it exists (never
+    /// created: for the commands that only read or clean up).
+    pub(crate) fn existing_pressed(&self, name: &ButtonName) -> Result<Option<Pressed>> {
+        Ok(self.pressed_handle(name)?.map(|dir| Pressed {
+            dir: std::sync::Arc::new(dir),
+        }))
+    }
+
     /// The newest `last` records, newest first: of one button, or of every
     /// button when `name` is `None`. Records that cannot be parsed are skipped;
     /// temporary files are never read.

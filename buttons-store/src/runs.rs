@@ -15,9 +15,8 @@ use buttons_spec::{ButtonName, ErrorCode, PressResult, RunRecord, Timestamp};
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
-use crate::buttons::PRESSED_DIR;
 use crate::error::Result;
-use crate::private_fs::{Dir, FILE_MODE, Kind};
+use crate::private_fs::{Dir, Entry, FILE_MODE, Kind};
 use crate::records::{RunId, utf8};
 use crate::store::{BUTTONS_DIR, Store};
 
@@ -80,11 +79,11 @@ fn live(pressed: &Dir, run: &ActiveRun) -> bool {
     pid_alive(run.pid) && matches!(pressed.kind(run.id.record_file()), Ok(None))
 }
 
-/// The markers of `active` that name their button and their own file, with
-/// their file names.
-fn markers(active: &Dir, button: &str) -> Result<Vec<(String, ActiveRun)>> {
+/// The markers among `entries` of `active` that name their button and their
+/// own file, with their file names.
+fn markers(active: &Dir, entries: &[Entry], button: &str) -> Vec<(String, ActiveRun)> {
     let mut out = Vec::new();
-    for entry in active.entries()? {
+    for entry in entries {
         let Some(file) = entry.name_str() else {
             continue;
         };
@@ -98,7 +97,7 @@ fn markers(active: &Dir, button: &str) -> Result<Vec<(String, ActiveRun)>> {
             out.push((file.to_owned(), run));
         }
     }
-    Ok(out)
+    out
 }
 
 impl RunId {
@@ -141,8 +140,12 @@ impl crate::records::Pressed {
         let Some(active) = self.dir.sub(ACTIVE_DIR)? else {
             return Ok(Vec::new());
         };
+        // The one listing of `.active/` a press makes also removes the
+        // temporary files of marker writers that were killed.
+        let entries = active.entries()?;
+        active.sweep_stale_tmp_of(&entries);
         let mut recovered = Vec::new();
-        for (file, run) in markers(&active, name.as_str())? {
+        for (file, run) in markers(&active, &entries, name.as_str()) {
             if pid_alive(run.pid) {
                 continue;
             }
@@ -186,24 +189,19 @@ impl Store {
 
     /// Removes the marker of run `id`, if there is one.
     pub fn clear_running(&self, name: &ButtonName, id: &RunId) -> Result<()> {
-        match self.active_handle(name)? {
-            Some(active) => active.remove_file(id.marker_file()).map(drop),
+        match self.existing_pressed(name)? {
+            Some(pressed) => pressed.clear_running(id),
             None => Ok(()),
         }
-    }
-
-    /// A handle on a button's `pressed/.active/`; `None` when it does not
-    /// exist.
-    fn active_handle(&self, name: &ButtonName) -> Result<Option<Dir>> {
-        self.handle(&[BUTTONS_DIR, name.as_str(), PRESSED_DIR, ACTIVE_DIR])
     }
 
     /// Whether run `id` of `name` is still under way: its marker is there,
     /// its process lives and its record is not written yet.
     pub fn is_running(&self, name: &ButtonName, id: &RunId) -> bool {
-        let (Ok(Some(pressed)), Ok(Some(active))) =
-            (self.pressed_handle(name), self.active_handle(name))
-        else {
+        let Ok(Some(pressed)) = self.pressed_handle(name) else {
+            return false;
+        };
+        let Ok(Some(active)) = pressed.sub(ACTIVE_DIR) else {
             return false;
         };
         read_marker(&active, &id.marker_file()).is_some_and(|run| live(&pressed, &run))
@@ -220,7 +218,7 @@ impl Store {
             let Some(active) = pressed.sub(ACTIVE_DIR)? else {
                 continue;
             };
-            for (_, run) in markers(&active, button.as_str())? {
+            for (_, run) in markers(&active, &active.entries()?, button.as_str()) {
                 if live(&pressed, &run) {
                     out.push(run);
                 }
@@ -246,10 +244,9 @@ impl Store {
         };
         let mut recovered = Vec::new();
         for button in &names {
-            if self.active_handle(button)?.is_none() {
-                continue;
+            if let Some(pressed) = self.existing_pressed(button)? {
+                recovered.extend(pressed.recover_interrupted(button)?);
             }
-            recovered.extend(self.pressed(button)?.recover_interrupted(button)?);
         }
         Ok(recovered)
     }
@@ -359,6 +356,17 @@ mod tests {
         let dead_path = dir.join(dead.marker_file());
         fs::write(&dead_path, serde_json::to_vec(&marker).unwrap()).unwrap();
         store.create_progress_file(&name, &dead).unwrap();
+        // What a marker writer killed mid-write leaves, old and new.
+        let stale = dir.join(".tmp-99999-000001");
+        let fresh = dir.join(".tmp-99999-000002");
+        fs::write(&stale, b"{\"pid\"").unwrap();
+        fs::write(&fresh, b"{\"pid\"").unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+            .unwrap();
         // Pruning keeps it for recovery.
         store.make_room(&name).unwrap();
         assert!(dead_path.exists());
@@ -368,6 +376,9 @@ mod tests {
             vec![dead.clone()]
         );
         assert!(!dead_path.exists());
+        // Recovery's listing of `.active/` swept the stale temporary file.
+        assert!(!stale.exists());
+        assert!(fresh.exists());
         let records = store.records(Some(&name), 10).unwrap();
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].id, dead);

@@ -111,7 +111,7 @@ pub(crate) fn run(drawer: &str, words: &[String], out: Output) -> CliResult<Repl
     } = engine
         .set_drawer_webhook(drawer, args.path.as_deref(), auth)
         .map_err(lib_error)?;
-    let path = hook.path.clone();
+    let path = &hook.path;
     let mut data = json!({
         "drawer": name,
         "path": path,

@@ -157,6 +157,9 @@ pub(super) fn router(state: Arc<AppState>) -> axum::Router {
         .with_state(state)
 }
 
+/// The fix for `HTTP_BUTTON_BLOCKED`.
+const ALLOW_HTTP_HINT: &str = "start the server with --allow-http-buttons to press HTTP buttons";
+
 /// An error response: a status and the envelope.
 #[derive(Debug)]
 pub(super) struct ApiError {
@@ -177,6 +180,31 @@ impl ApiError {
     pub(super) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.error["hint"] = Value::String(hint.into());
         self
+    }
+
+    /// 403 `HTTP_BUTTON_BLOCKED`: `button` is an HTTP button, and this
+    /// server runs without `--allow-http-buttons`.
+    pub(super) fn http_button_blocked(button: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "HTTP_BUTTON_BLOCKED",
+            format!("{button} is an HTTP button, and this server does not press those"),
+        )
+        .hint(ALLOW_HTTP_HINT)
+    }
+
+    /// 403 `HTTP_BUTTON_BLOCKED`: `drawer` may press the HTTP buttons
+    /// `http`, and this server runs without `--allow-http-buttons`.
+    pub(super) fn http_drawer_blocked(drawer: &str, http: &[String]) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "HTTP_BUTTON_BLOCKED",
+            format!(
+                "drawer {drawer} may press HTTP buttons ({}), and this server does not press those",
+                http.join(", ")
+            ),
+        )
+        .hint(ALLOW_HTTP_HINT)
     }
 
     /// A library error: its code, message, hint (in API terms) and, for
@@ -434,15 +462,7 @@ async fn press(
     let (args, timeout) = parse_press(&bytes)?;
     let loaded = state.engine.load(&name).map_err(|e| ApiError::exec(&e))?;
     if !loaded.button.url.is_empty() && !state.allow_http_buttons {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "HTTP_BUTTON_BLOCKED",
-            format!(
-                "{} is an HTTP button, and this server does not press those",
-                loaded.name
-            ),
-        )
-        .hint("start the server with --allow-http-buttons to press HTTP buttons"));
+        return Err(ApiError::http_button_blocked(loaded.name.as_str()));
     }
     let args = loaded
         .validate(&ArgInput::Json(args))
@@ -623,16 +643,7 @@ async fn press_drawer(
     if !state.allow_http_buttons {
         let http = state.engine.drawer_http_buttons(&drawer);
         if !http.is_empty() {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "HTTP_BUTTON_BLOCKED",
-                format!(
-                    "drawer {} may press HTTP buttons ({}), and this server does not press those",
-                    drawer.name,
-                    http.join(", ")
-                ),
-            )
-            .hint("start the server with --allow-http-buttons to press HTTP buttons"));
+            return Err(ApiError::http_drawer_blocked(&drawer.name, &http));
         }
     }
     // Inputs are checked (MISSING_INPUT, VALIDATION_ERROR) before a slot is taken.

@@ -164,7 +164,6 @@ async fn handle(
 /// A webhook may not press an HTTP button (directly, or in a drawer's
 /// steps) unless the server runs with `--allow-http-buttons`, as the API.
 fn http_buttons_blocked(state: &AppState, route: &WebhookRoute) -> Result<(), ApiError> {
-    let hint = "start the server with --allow-http-buttons to press HTTP buttons";
     match route {
         WebhookRoute::Button { name, .. } => {
             let loaded = state
@@ -172,12 +171,7 @@ fn http_buttons_blocked(state: &AppState, route: &WebhookRoute) -> Result<(), Ap
                 .load(name.as_str())
                 .map_err(|e| ApiError::exec(&e))?;
             if !loaded.button.url.is_empty() {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "HTTP_BUTTON_BLOCKED",
-                    format!("{name} is an HTTP button, and this server does not press those"),
-                )
-                .hint(hint));
+                return Err(ApiError::http_button_blocked(name.as_str()));
             }
         }
         WebhookRoute::Drawer { name, .. } => {
@@ -187,15 +181,7 @@ fn http_buttons_blocked(state: &AppState, route: &WebhookRoute) -> Result<(), Ap
                 .map_err(|e| ApiError::exec(&e))?;
             let http = state.engine.drawer_http_buttons(&drawer);
             if !http.is_empty() {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "HTTP_BUTTON_BLOCKED",
-                    format!(
-                        "drawer {name} may press HTTP buttons ({}), and this server does not press those",
-                        http.join(", ")
-                    ),
-                )
-                .hint(hint));
+                return Err(ApiError::http_drawer_blocked(name, &http));
             }
         }
     }
